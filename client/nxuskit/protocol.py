@@ -1,0 +1,76 @@
+"""The wire contract between nxuskit clients and nxuskitd, in one place.
+
+JSON-RPC 2.0, one compact UTF-8 JSON object (or batch array) per line, ``\\n``-terminated,
+over a Unix domain socket. docs/protocol.md is the prose version of this module; the
+daemon validates every request against ``PARAMS`` below, and the client sends exactly
+these names. Bump ``PROTOCOL_VERSION`` when a change would confuse an older peer;
+adding a method or an optional field does not need a bump.
+"""
+
+from __future__ import annotations
+
+PROTOCOL_VERSION = 1
+"""The version this client speaks and the daemon serves (``daemon.hello``)."""
+
+MIN_PROTOCOL_VERSION = 1
+"""The oldest daemon protocol this client can work with."""
+
+MAX_MESSAGE_BYTES = 64 * 1024
+"""The longest line either side accepts, newline included; longer lines end the connection."""
+
+MAX_BATCH = 64
+"""The most calls one batch array may hold."""
+
+MAX_SECRET_BYTES = 16 * 1024
+"""The longest secret ``auth.set_credential`` accepts (UTF-8 bytes)."""
+
+# Method names. One capability has one name: the client function ``auth_resolve`` sends
+# ``auth.resolve``; the CLI's ``provider status`` calls ``auth_status``, which sends
+# ``auth.status``.
+HELLO = "daemon.hello"
+RESOLVE = "auth.resolve"
+STATUS = "auth.status"
+SET_CREDENTIAL = "auth.set_credential"
+REMOVE_CREDENTIAL = "auth.remove_credential"
+PROVIDER_LIST = "provider.list"
+
+PARAMS: dict[str, tuple[dict[str, type], dict[str, type]]] = {
+    # method: ({required param: JSON type}, {optional param: JSON type})
+    HELLO: ({}, {"protocol": int, "client": str}),
+    RESOLVE: ({"provider": str}, {}),
+    STATUS: ({}, {"provider": str}),
+    SET_CREDENTIAL: ({"provider": str, "secret": str}, {}),
+    REMOVE_CREDENTIAL: ({"provider": str}, {}),
+    PROVIDER_LIST: ({}, {}),
+}
+"""Every method and its named parameters (positional params are refused with -32602)."""
+
+# JSON-RPC 2.0's own error codes, exactly as the specification numbers them.
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
+
+# Values of the ``source`` field: where a credential came from.
+SOURCE_EXPLICIT = "explicit"
+SOURCE_ENV = "env"
+SOURCE_STORE = "store"
+SOURCE_OAUTH = "oauth"
+
+# Values of the ``status`` field.
+AUTHENTICATED = "authenticated"
+NOT_AUTHENTICATED = "not_authenticated"
+NOT_REQUIRED = "not_required"
+
+# Values of ``auth_method`` / ``auth_methods``.
+API_KEY = "api_key"
+OAUTH = "oauth"
+NO_AUTH = "none"
+
+
+def encode_line(message: object) -> bytes:
+    """Encode one message as a compact JSON line, the framing both sides use."""
+    import json
+
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"

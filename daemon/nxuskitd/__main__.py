@@ -1,0 +1,36 @@
+"""``nxuskitd``: parse flags, harden the process, serve until a signal."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import anyio
+
+from nxuskit.errors import NxuskitError
+from nxuskitd import config as daemon_config
+from nxuskitd.hardening import harden_process
+from nxuskitd.runtime import StartupError
+from nxuskitd.server import serve
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the daemon in the foreground; returns the process exit status."""
+    config = daemon_config.from_args(argv)
+    logging.basicConfig(
+        level=config.log_level.upper(),
+        format="nxuskitd: %(levelname)s: %(message)s",
+        stream=sys.stderr,
+    )
+    harden_process()
+    try:
+        return anyio.run(serve, config)
+    except (StartupError, NxuskitError) as exc:
+        logging.getLogger("nxuskitd").error("cannot start: %s", exc)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

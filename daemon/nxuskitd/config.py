@@ -1,0 +1,81 @@
+"""The daemon's settings: one frozen object built from flags and environment."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+
+import platformdirs
+
+from nxuskit import paths, protocol
+from nxuskitd import __version__
+
+STORES = ("auto", "keyring", "file")
+STARTED_BY = ("hand", "autostart", "systemd", "launchd")
+
+
+@dataclasses.dataclass(frozen=True)
+class DaemonConfig:
+    """Everything ``serve`` needs; built by ``from_args``."""
+
+    socket_path: str
+    store: str = "auto"
+    log_level: str = "info"
+    data_dir: str = ""
+    config_path: str | None = None
+    max_connections: int = 1024
+    max_message: int = protocol.MAX_MESSAGE_BYTES
+    partial_timeout: float = 10.0
+    idle_timeout: float | None = 600.0
+    store_timeout: float = 5.0
+    shutdown_grace: float = 5.0
+    started_by: str = "hand"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nxuskitd",
+        description="The nxuskit credential daemon: serves API keys and OAuth tokens to your "
+        "apps over JSON-RPC 2.0 on a private Unix socket. Runs in the foreground; "
+        "systemd, launchd or the client library start it for you.",
+        epilog="Environment: NXUSKIT_SOCKET (socket path), NXUSKIT_STORE, NXUSKIT_LOG_LEVEL. "
+        "Protocol: docs/protocol.md.",
+    )
+    parser.add_argument("--socket", metavar="PATH",
+                        help=f"socket to serve (default: $NXUSKIT_SOCKET or {paths.socket_path()})")
+    parser.add_argument("--store", choices=STORES, default=os.environ.get("NXUSKIT_STORE") or "auto",
+                        help="where credentials live: the OS keyring, a 0600 file, or auto "
+                        "(keyring when usable, else file; default)")
+    parser.add_argument("--log-level", default=os.environ.get("NXUSKIT_LOG_LEVEL") or "info",
+                        choices=("debug", "info", "warning", "error"),
+                        help="log verbosity on stderr (default info; secrets are never logged)")
+    parser.add_argument("--max-connections", type=int, default=1024, metavar="N",
+                        help="connections served at once (default 1024)")
+    parser.add_argument("--idle-timeout", type=float, default=600.0, metavar="SECONDS",
+                        help="close connections silent this long; 0 keeps them (default 600)")
+    parser.add_argument("--store-timeout", type=float, default=5.0, metavar="SECONDS",
+                        help="give up on a store call after this long (default 5)")
+    parser.add_argument("--started-by", choices=STARTED_BY, default="hand", help=argparse.SUPPRESS)
+    parser.add_argument("--version", action="version", version=f"nxuskitd {__version__}")
+    return parser  # fmt: skip
+
+
+def from_args(argv: list[str] | None = None) -> DaemonConfig:
+    """Parse the command line (``--help`` and ``--version`` exit here)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.store not in STORES:
+        parser.error(f"NXUSKIT_STORE={args.store!r}: choose one of {', '.join(STORES)}")
+    socket_path = os.path.abspath(args.socket) if args.socket else paths.socket_path()
+    return DaemonConfig(
+        socket_path=socket_path,
+        store=args.store,
+        log_level=args.log_level,
+        data_dir=platformdirs.user_data_dir(paths.APP, appauthor=False),
+        config_path=paths.config_path(),
+        max_connections=max(1, args.max_connections),
+        idle_timeout=args.idle_timeout if args.idle_timeout > 0 else None,
+        store_timeout=max(0.1, args.store_timeout),
+        started_by=args.started_by,
+    )

@@ -1,0 +1,129 @@
+"""JSON-RPC 2.0, to the letter: one line in, at most one line out.
+
+``Dispatcher.handle(line)`` parses a request or a batch, validates params against the
+contract in ``nxuskit.protocol`` (msgspec), calls the method, and encodes the answer.
+Notifications get no answer; errors use the specification's codes, and application
+errors carry ``data.kind``. A traceback stays in the daemon's log, never on the wire.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+
+from nxuskit import protocol
+from nxuskit.errors import NxuskitError
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Any], Awaitable[Any]]
+"""A method: takes its validated params (a msgspec Struct), returns a JSON-able result."""
+
+_decoder = msgspec.json.Decoder()
+_encoder = msgspec.json.Encoder()
+_SHOWABLE_METHOD = re.compile(r"[A-Za-z0-9_.]{1,64}")
+_KINDS = {
+    protocol.PARSE_ERROR: "parse_error",
+    protocol.INVALID_REQUEST: "invalid_request",
+    protocol.METHOD_NOT_FOUND: "method_not_found",
+    protocol.INVALID_PARAMS: "invalid_params",
+    protocol.INTERNAL_ERROR: "internal_error",
+}
+
+
+def error_response(request_id: object, code: int, message: str, kind: str | None = None) -> dict[str, Any]:
+    """A JSON-RPC error response object."""
+    data = {"kind": kind or _KINDS.get(code, "error")}
+    return {"jsonrpc": "2.0", "id": request_id,
+            "error": {"code": code, "message": message, "data": data}}  # fmt: skip
+
+
+def encode(message: object) -> bytes:
+    """One compact JSON line."""
+    return _encoder.encode(message) + b"\n"
+
+
+def params_type(method: str) -> type[msgspec.Struct]:
+    """A msgspec Struct that validates ``method``'s params as ``protocol.PARAMS`` says."""
+    required, optional = protocol.PARAMS[method]
+    fields: list[Any] = [(name, kind) for name, kind in required.items()]
+    fields += [(name, kind | None, None) for name, kind in optional.items()]
+    name = "".join(part.title() for part in re.split(r"[._]", method)) + "Params"
+    return msgspec.defstruct(name, fields, kw_only=True)
+
+
+class Dispatcher:
+    """Routes JSON-RPC requests to handlers."""
+
+    def __init__(self, handlers: dict[str, Handler]) -> None:
+        self._methods = {name: (params_type(name), handler) for name, handler in handlers.items()}
+
+    async def handle(self, line: bytes) -> bytes | None:
+        """The answer line for one request line, or None when nothing is to be sent."""
+        try:
+            message = _decoder.decode(line)
+        except msgspec.DecodeError:
+            return encode(error_response(None, protocol.PARSE_ERROR, "Parse error: not valid JSON"))
+        if isinstance(message, list):
+            if not message:
+                return encode(error_response(None, protocol.INVALID_REQUEST,
+                                             "Invalid Request: empty batch"))  # fmt: skip
+            if len(message) > protocol.MAX_BATCH:
+                return encode(error_response(None, protocol.INVALID_REQUEST,
+                              f"Invalid Request: a batch holds at most {protocol.MAX_BATCH} calls"))  # fmt: skip
+            answers = [answer for item in message if (answer := await self.call(item)) is not None]
+            return encode(answers) if answers else None
+        answer = await self.call(message)
+        return encode(answer) if answer is not None else None
+
+    async def call(self, message: object) -> dict[str, Any] | None:
+        """Run one request object; None for a notification."""
+        if not isinstance(message, dict):
+            return error_response(None, protocol.INVALID_REQUEST,
+                                  "Invalid Request: expected a JSON object")  # fmt: skip
+        notification = "id" not in message
+        request_id = message.get("id")
+        if isinstance(request_id, bool) or not isinstance(request_id, (str, int, type(None))):
+            return error_response(None, protocol.INVALID_REQUEST,
+                                  "Invalid Request: id must be a string, an integer or null")  # fmt: skip
+        answer = await self._run(message, request_id)
+        return None if notification else answer
+
+    async def _run(self, message: dict[str, Any], request_id: object) -> dict[str, Any]:
+        if message.get("jsonrpc") != "2.0":
+            return error_response(request_id, protocol.INVALID_REQUEST,
+                                  'Invalid Request: "jsonrpc" must be "2.0"')  # fmt: skip
+        method = message.get("method")
+        if not isinstance(method, str):
+            return error_response(request_id, protocol.INVALID_REQUEST,
+                                  'Invalid Request: "method" must be a string')  # fmt: skip
+        params = message.get("params", {})
+        if not isinstance(params, (dict, list)):
+            return error_response(request_id, protocol.INVALID_REQUEST,
+                                  'Invalid Request: "params" must be an object or an array')  # fmt: skip
+        entry = self._methods.get(method)
+        if entry is None:
+            shown = f" {method!r}" if _SHOWABLE_METHOD.fullmatch(method) else ""
+            return error_response(request_id, protocol.METHOD_NOT_FOUND,
+                                  f"Method not found:{shown}; see docs/protocol.md")  # fmt: skip
+        struct, handler = entry
+        if isinstance(params, list):
+            return error_response(request_id, protocol.INVALID_PARAMS,
+                                  "Invalid params: pass params by name, as an object")  # fmt: skip
+        try:
+            arguments = msgspec.convert(params, struct)
+        except msgspec.ValidationError as exc:
+            return error_response(request_id, protocol.INVALID_PARAMS, f"Invalid params: {exc}")
+        try:
+            result = await handler(arguments)
+        except NxuskitError as exc:
+            return {"jsonrpc": "2.0", "id": request_id, "error": exc.to_wire()}
+        except Exception:
+            log.exception("internal error in %s", method)
+            return error_response(request_id, protocol.INTERNAL_ERROR,
+                                  "Internal error: see the nxuskitd log")  # fmt: skip
+        return {"jsonrpc": "2.0", "id": request_id, "result": result}

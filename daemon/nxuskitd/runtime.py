@@ -1,0 +1,124 @@
+"""The socket's directory, the one-daemon-per-socket lock, and the socket itself.
+
+The directory is created 0700 and must be ours, a real directory (not a symlink) and
+closed to others; the daemon refuses to start on anything looser. The socket is bound
+under a umask that makes it 0600 from birth. A socket file left by a crashed daemon is
+replaced only when a connect probe finds nobody behind it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import socket
+import stat
+
+from nxuskit import paths
+
+
+class StartupError(Exception):
+    """The daemon cannot start; the message says why and what to do."""
+
+
+def ensure_private_directory(directory: str) -> None:
+    """Create ``directory`` 0700 (parents too), or check an existing one is private and ours."""
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        st = os.lstat(directory)
+    except OSError as exc:
+        raise StartupError(f"cannot create {directory}: {exc.strerror}") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise StartupError(f"{directory} is a symlink: remove it so nxuskitd can create the directory")
+    if not stat.S_ISDIR(st.st_mode):
+        raise StartupError(f"{directory} is not a directory: move it away")
+    if st.st_uid != os.getuid():
+        raise StartupError(
+            f"{directory} belongs to uid {st.st_uid}, not to you (uid {os.getuid()}): "
+            "use another socket path (--socket or NXUSKIT_SOCKET)"
+        )
+    if st.st_mode & 0o077:
+        raise StartupError(
+            f"{directory} is open to other users (mode {st.st_mode & 0o777:o}): "
+            f"run chmod 700 {directory}"
+        )
+
+
+class InstanceLock:
+    """An flock held for the daemon's lifetime: one daemon per socket."""
+
+    def __init__(self, socket_path: str) -> None:
+        self.path = paths.lock_path(socket_path)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(self._fd, 32, 0).decode(errors="replace").strip()
+            os.close(self._fd)
+            raise StartupError(
+                f"another nxuskitd (pid {holder or 'unknown'}) already serves {socket_path}; "
+                "stop it first, or use another --socket"
+            ) from None
+        os.ftruncate(self._fd, 0)
+        os.pwrite(self._fd, f"{os.getpid()}\n".encode(), 0)
+
+    def release(self) -> None:
+        """Let the next daemon take over (closing the fd drops the flock)."""
+        with contextlib.suppress(OSError):
+            os.ftruncate(self._fd, 0)
+        os.close(self._fd)
+
+
+def _someone_listens(path: str) -> bool:
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(1.0)
+    try:
+        probe.connect(path)
+    except OSError as exc:
+        if exc.errno in (errno.ECONNREFUSED, errno.ENOENT):
+            return False
+        return True  # something is there that we cannot judge: never take it over
+    finally:
+        probe.close()
+    return True
+
+
+def bind_socket(path: str) -> tuple[socket.socket, tuple[int, int]]:
+    """A listening Unix socket at ``path``, 0600 from birth, and its (dev, inode).
+
+    A stale socket file (nobody behind it) is replaced; a live one, or anything that is
+    not a socket, is an error.
+    """
+    if len(os.fsencode(path)) >= 104:
+        raise StartupError(f"socket path too long for AF_UNIX ({len(path)} bytes): {path}")
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        pass
+    else:
+        if not stat.S_ISSOCK(st.st_mode):
+            raise StartupError(f"{path} exists and is not a socket: move it away")
+        if _someone_listens(path):
+            raise StartupError(f"a daemon already answers on {path}: stop it first")
+        os.unlink(path)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old_umask = os.umask(0o177)
+    try:
+        sock.bind(path)
+    except OSError as exc:
+        sock.close()
+        raise StartupError(f"cannot bind {path}: {exc.strerror}") from None
+    finally:
+        os.umask(old_umask)
+    sock.listen(512)
+    st = os.lstat(path)
+    return sock, (st.st_dev, st.st_ino)
+
+
+def unlink_if_ours(path: str, identity: tuple[int, int]) -> None:
+    """Remove the socket file at ``path`` if it is still the one this daemon bound."""
+    with contextlib.suppress(OSError):
+        st = os.lstat(path)
+        if (st.st_dev, st.st_ino) == identity:
+            os.unlink(path)

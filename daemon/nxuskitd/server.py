@@ -1,0 +1,144 @@
+"""``serve``: start-up, the accept loop, and an orderly shutdown.
+
+Start-up: private socket directory, instance lock, store, socket (0600 from birth).
+Loop: each accepted connection is checked (peer uid, connection cap) and served in its
+own task. Shutdown, on SIGTERM or SIGINT: stop accepting, let requests in flight finish
+(up to ``shutdown_grace``), remove the socket this daemon created, release the lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections.abc import Callable
+
+import anyio
+from anyio.abc import ByteStream, TaskGroup
+
+from nxuskit.errors import DaemonBusy, PermissionDenied
+from nxuskitd import runtime
+from nxuskitd.config import DaemonConfig
+from nxuskitd.connection import ClientConnection
+from nxuskitd.dispatch import Dispatcher, encode
+from nxuskitd.listener import Listener, UnixListener
+from nxuskitd.methods import handlers
+from nxuskitd.service import CredentialService
+from nxuskitd.stores import open_store
+
+log = logging.getLogger("nxuskitd")
+
+
+class Server:
+    """Accepts connections from one listener and serves them with one dispatcher."""
+
+    def __init__(self, config: DaemonConfig, listener: Listener, dispatcher: Dispatcher) -> None:
+        self.config = config
+        self.listener = listener
+        self.dispatcher = dispatcher
+        self.connections: set[ClientConnection] = set()
+        self._uid = os.getuid()
+        self._stop = anyio.Event()
+
+    def stop(self) -> None:
+        """Begin an orderly shutdown."""
+        self._stop.set()
+
+    async def run(self, on_ready: Callable[[], None] | None = None) -> None:
+        """Serve until ``stop()``; then finish in-flight requests and return."""
+        async with anyio.create_task_group() as tasks:
+            accepting = anyio.CancelScope()
+            tasks.start_soon(self._accept_until_stopped, tasks, accepting)
+            if on_ready is not None:
+                on_ready()
+            await self._stop.wait()
+            accepting.cancel()
+            await self.listener.aclose()
+            for connection in list(self.connections):
+                connection.stop()
+            with anyio.move_on_after(self.config.shutdown_grace):
+                while self.connections:
+                    await anyio.sleep(0.01)
+            tasks.cancel_scope.cancel()
+
+    async def _accept_until_stopped(self, tasks: TaskGroup, scope: anyio.CancelScope) -> None:
+        with scope:
+            while True:
+                try:
+                    stream, uid = await self.listener.accept()
+                except OSError as exc:  # EMFILE and friends: back off, keep serving
+                    log.warning("accept failed: %s", exc.strerror)
+                    await anyio.sleep(0.1)
+                    continue
+                tasks.start_soon(self._serve, stream, uid)
+
+    async def _refuse(self, stream: ByteStream, error: Exception) -> None:
+        wire = error.to_wire() if isinstance(error, (DaemonBusy, PermissionDenied)) else {}
+        try:
+            with anyio.move_on_after(1.0):
+                await stream.send(encode({"jsonrpc": "2.0", "id": None, "error": wire}))
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+            pass
+        finally:
+            await stream.aclose()
+
+    async def _serve(self, stream: ByteStream, uid: int | None) -> None:
+        if uid != self._uid:
+            log.warning("refused a connection from uid %s (this daemon serves uid %s)",
+                        uid, self._uid)  # fmt: skip
+            await self._refuse(stream, PermissionDenied(
+                f"this nxuskitd serves uid {self._uid} only; start your own daemon"))  # fmt: skip
+            return
+        if len(self.connections) >= self.config.max_connections:
+            log.warning("refused a connection: %d open, the limit", len(self.connections))
+            await self._refuse(stream, DaemonBusy(
+                "nxuskitd is at its connection limit; retry, or raise --max-connections"))  # fmt: skip
+            return
+        connection = ClientConnection(stream, self.dispatcher, self.config.max_message,
+                                      self.config.partial_timeout, self.config.idle_timeout)  # fmt: skip
+        self.connections.add(connection)
+        try:
+            await connection.serve()
+        finally:
+            self.connections.discard(connection)
+
+
+async def serve(config: DaemonConfig) -> int:
+    """Run the daemon described by ``config``; the exit status when it ends."""
+    socket_dir = os.path.dirname(config.socket_path)
+    runtime.ensure_private_directory(socket_dir)
+    lock = runtime.InstanceLock(config.socket_path)
+    try:
+        store, reason = open_store(config.store, config.data_dir)
+        service = CredentialService(store, reason, config.store_timeout, config.config_path)
+        sock, identity = runtime.bind_socket(config.socket_path)
+        listener = await UnixListener.from_socket(sock, config.socket_path)
+        server = Server(config, listener, Dispatcher(handlers(service, config.started_by)))
+        try:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(_watch_signals, server)
+
+                def ready() -> None:
+                    log.info("serving %s (pid %d, store: %s, %s)", listener.description,
+                             os.getpid(), store.description, reason)  # fmt: skip
+
+                await server.run(ready)
+                tasks.cancel_scope.cancel()
+        finally:
+            runtime.unlink_if_ours(config.socket_path, identity)
+            store.close()
+        log.info("stopped")
+        return 0
+    finally:
+        lock.release()
+
+
+async def _watch_signals(server: Server) -> None:
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
+        async for signum in signals:
+            if signum == signal.SIGHUP:
+                log.info("SIGHUP: config.toml is re-read on its next change; nothing to do")
+                continue
+            log.info("%s: shutting down", signal.Signals(signum).name)
+            server.stop()
+            return

@@ -1,0 +1,56 @@
+"""The store interface every credential store implements, and the record it keeps.
+
+Stores are synchronous (the OS keyring is) and may block; the service calls them from a
+worker thread with a timeout. A store raises ``StoreUnavailable`` with the cause and the
+fix in its message when it cannot serve, and never puts a secret in an error.
+"""
+
+from __future__ import annotations
+
+import abc
+import time
+
+import msgspec
+
+
+class Record(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One stored credential. Serialized as a JSON object (the documented record format)."""
+
+    secret: str
+    auth_method: str = "api_key"
+    updated_at: float = msgspec.field(default_factory=time.time)
+    expires_at: float | None = None
+
+    def __repr__(self) -> str:
+        return f"Record(auth_method={self.auth_method!r}, secret='***')"
+
+
+class Store(abc.ABC):
+    """A place credentials live: ``get``, ``set``, ``delete``, ``names``."""
+
+    kind: str = "store"
+    """Short name: "file" or "keyring"."""
+
+    @property
+    @abc.abstractmethod
+    def description(self) -> str:
+        """Which store this is and where, for logs and status (e.g. "file ~/.local/...")."""
+
+    @abc.abstractmethod
+    def get(self, provider: str) -> Record | None:
+        """The record stored for ``provider``, or None."""
+
+    @abc.abstractmethod
+    def set(self, provider: str, record: Record) -> None:
+        """Store ``record`` for ``provider``, replacing any previous one atomically."""
+
+    @abc.abstractmethod
+    def delete(self, provider: str) -> bool:
+        """Remove ``provider``'s record; True when there was one."""
+
+    @abc.abstractmethod
+    def names(self) -> list[str]:
+        """The providers that have a record, without reading their secrets if avoidable."""
+
+    def close(self) -> None:  # noqa: B027 - most stores hold nothing to release
+        """Release what the store holds."""

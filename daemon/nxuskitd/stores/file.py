@@ -1,0 +1,190 @@
+"""The file store: one JSON document, 0600 in a 0700 directory, written atomically.
+
+Layout of ``credentials.json``::
+
+    {"format": 1, "credentials": {"openai": {"secret": "...", "auth_method": "api_key",
+                                              "updated_at": 1764370000.0}}}
+
+Every change takes an exclusive flock on ``credentials.lock`` (two daemons with different
+sockets may share the file), re-reads the document, writes a temporary file, fsyncs it,
+renames it over the old one and fsyncs the directory: a crash at any moment leaves each
+credential at its old or its new value. A corrupt file, or one that other users could
+read, is an error naming the file and the fix; it is never reset.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import secrets
+import stat
+import threading
+from collections.abc import Iterator
+
+import msgspec
+
+from nxuskit.errors import PermissionDenied, StoreUnavailable
+from nxuskitd.stores.base import Record, Store
+
+FORMAT = 1
+FILE_NAME = "credentials.json"
+
+
+class _Document(msgspec.Struct, kw_only=True):
+    format: int = FORMAT
+    credentials: dict[str, Record] = msgspec.field(default_factory=dict)
+
+
+_decoder = msgspec.json.Decoder(_Document)
+_encoder = msgspec.json.Encoder()
+
+
+class FileStore(Store):
+    """Credentials in ``<directory>/credentials.json``."""
+
+    kind = "file"
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self.path = os.path.join(directory, FILE_NAME)
+        self._lock_path = os.path.join(directory, "credentials.lock")
+        self._mutex = threading.Lock()
+        self._cached: tuple[tuple[int, int, int], _Document] | None = None
+
+    @property
+    def description(self) -> str:
+        return f"file {self.path}"
+
+    # -- reading ---------------------------------------------------------------------
+
+    def _ensure_directory(self) -> None:
+        try:
+            os.makedirs(self.directory, mode=0o700, exist_ok=True)
+            st = os.lstat(self.directory)
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot create {self.directory}: {exc.strerror}") from None
+        if not stat.S_ISDIR(st.st_mode):
+            raise StoreUnavailable(f"{self.directory} is not a directory: move it away")
+        if st.st_uid != os.getuid():
+            raise PermissionDenied(
+                f"{self.directory} belongs to uid {st.st_uid}, not to you: move it away"
+            )
+        if st.st_mode & 0o077:
+            raise PermissionDenied(
+                f"{self.directory} is open to other users (mode {st.st_mode & 0o777:o}): "
+                f"run chmod 700 {self.directory}"
+            )
+
+    def _read(self) -> _Document:
+        """The current document (cached while the file's identity and mtime stay put)."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except FileNotFoundError:
+            self._cached = None
+            return _Document()
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot open {self.path}: {exc.strerror}") from None
+        try:
+            st = os.fstat(fd)
+            self._check_file(st)
+            key = (st.st_ino, st.st_mtime_ns, st.st_size)
+            if self._cached is not None and self._cached[0] == key:
+                return self._cached[1]
+            with os.fdopen(os.dup(fd), "rb") as handle:
+                data = handle.read()
+        finally:
+            os.close(fd)
+        try:
+            document = _decoder.decode(data)
+        except msgspec.DecodeError as exc:
+            raise StoreUnavailable(
+                f"{self.path} is corrupt ({exc}); nothing was changed: restore it from a "
+                "backup or move it away to start an empty store"
+            ) from None
+        if document.format != FORMAT:
+            raise StoreUnavailable(
+                f"{self.path} has format {document.format}, this nxuskitd reads {FORMAT}: "
+                "upgrade nxuskit"
+            )
+        self._cached = (key, document)
+        return document
+
+    def _check_file(self, st: os.stat_result) -> None:
+        if not stat.S_ISREG(st.st_mode):
+            raise StoreUnavailable(f"{self.path} is not a regular file: move it away")
+        if st.st_uid != os.getuid():
+            raise PermissionDenied(f"{self.path} belongs to uid {st.st_uid}, not to you")
+        if st.st_mode & 0o077:
+            raise PermissionDenied(
+                f"{self.path} is readable by other users (mode {st.st_mode & 0o777:o}): "
+                f"run chmod 600 {self.path}, and rotate the keys in it if others could read it"
+            )
+
+    # -- writing ---------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        self._ensure_directory()
+        with self._mutex:
+            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                yield
+            finally:
+                os.close(fd)
+
+    def _write(self, document: _Document) -> None:
+        data = _encoder.encode(document)
+        temporary = f"{self.path}.{secrets.token_hex(6)}.tmp"
+        try:
+            fd = os.open(
+                temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                0o600,
+            )
+            try:
+                os.fchmod(fd, 0o600)
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.rename(temporary, self.path)
+            directory = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise StoreUnavailable(f"cannot write {self.path}: {exc.strerror}") from None
+        self._cached = None
+
+    # -- the Store interface ---------------------------------------------------------
+
+    def get(self, provider: str) -> Record | None:
+        with self._mutex:
+            return self._read().credentials.get(provider)
+
+    def names(self) -> list[str]:
+        with self._mutex:
+            return sorted(self._read().credentials)
+
+    def set(self, provider: str, record: Record) -> None:
+        with self._exclusive():
+            document = self._read()
+            credentials = dict(document.credentials)
+            credentials[provider] = record
+            self._write(_Document(credentials=credentials))
+
+    def delete(self, provider: str) -> bool:
+        with self._exclusive():
+            document = self._read()
+            if provider not in document.credentials:
+                return False
+            credentials = dict(document.credentials)
+            del credentials[provider]
+            self._write(_Document(credentials=credentials))
+            return True
