@@ -1,1 +1,1 @@
-"""nxuskit-cli."""
+"""nxuskit-cli: manage the credentials nxuskitd serves (a typer app over the client)."""

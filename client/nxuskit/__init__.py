@@ -37,7 +37,8 @@ from nxuskit.errors import (
     VersionMismatch,
 )
 from nxuskit.provider import Provider
-from nxuskit.registry import ProviderSpec, load as load_registry
+from nxuskit.registry import ProviderSpec
+from nxuskit.registry import load as load_registry
 
 __version__ = "0.1.0"
 
@@ -50,9 +51,9 @@ __all__ = [
     "NotAuthenticated",
     "NxuskitError",
     "PermissionDenied",
+    "ProtocolError",
     "Provider",
     "ProviderSpec",
-    "ProtocolError",
     "Resolution",
     "StoreUnavailable",
     "UnknownProvider",

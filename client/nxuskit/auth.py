@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from nxuskit import connection, protocol, registry
-from nxuskit.errors import InvalidArgument, NotAuthenticated
+from nxuskit.errors import InvalidArgument
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -62,8 +62,15 @@ class AuthStatus:
     the source that would win a resolve now, or None.
     """
 
-    __slots__ = ("auth_method", "auth_methods", "display_name", "expires_at", "provider",
-                 "source", "status")  # fmt: skip
+    __slots__ = (
+        "auth_method",
+        "auth_methods",
+        "display_name",
+        "expires_at",
+        "provider",
+        "source",
+        "status",
+    )
 
     def __init__(
         self,
@@ -140,11 +147,18 @@ def auth_resolve(provider: str, api_key: str | None = None) -> Resolution:
 def _status_from(spec: ProviderSpec, stored: dict[str, Any] | None) -> AuthStatus:
     methods = list(spec.auth_methods)
     if not spec.requires_auth:
-        return AuthStatus(spec.name, protocol.NOT_REQUIRED, None, methods,
-                          display_name=spec.display_name)  # fmt: skip
+        return AuthStatus(
+            spec.name, protocol.NOT_REQUIRED, None, methods, display_name=spec.display_name
+        )
     if _from_env(spec) is not None:
-        return AuthStatus(spec.name, protocol.AUTHENTICATED, protocol.SOURCE_ENV, methods,
-                          protocol.API_KEY, display_name=spec.display_name)  # fmt: skip
+        return AuthStatus(
+            spec.name,
+            protocol.AUTHENTICATED,
+            protocol.SOURCE_ENV,
+            methods,
+            protocol.API_KEY,
+            display_name=spec.display_name,
+        )
     if stored is not None and stored.get("status") == protocol.AUTHENTICATED:
         return AuthStatus(
             spec.name,
@@ -155,8 +169,9 @@ def _status_from(spec: ProviderSpec, stored: dict[str, Any] | None) -> AuthStatu
             stored.get("expires_at"),
             spec.display_name,
         )
-    return AuthStatus(spec.name, protocol.NOT_AUTHENTICATED, None, methods,
-                      display_name=spec.display_name)  # fmt: skip
+    return AuthStatus(
+        spec.name, protocol.NOT_AUTHENTICATED, None, methods, display_name=spec.display_name
+    )
 
 
 def auth_status(provider: str, api_key: str | None = None) -> AuthStatus:
@@ -167,9 +182,14 @@ def auth_status(provider: str, api_key: str | None = None) -> AuthStatus:
     """
     spec = registry.load().get(provider)
     if spec.requires_auth and api_key:
-        return AuthStatus(spec.name, protocol.AUTHENTICATED, protocol.SOURCE_EXPLICIT,
-                          list(spec.auth_methods), protocol.API_KEY,
-                          display_name=spec.display_name)  # fmt: skip
+        return AuthStatus(
+            spec.name,
+            protocol.AUTHENTICATED,
+            protocol.SOURCE_EXPLICIT,
+            list(spec.auth_methods),
+            protocol.API_KEY,
+            display_name=spec.display_name,
+        )
     if not spec.requires_auth or _from_env(spec) is not None:
         return _status_from(spec, None)
     result = connection.call(protocol.STATUS, {"provider": spec.name})

@@ -67,8 +67,13 @@ def parse_config(path: str, builtin: tuple[ProviderSpec, ...]) -> tuple[Provider
     for raw_name, table in tables.items():
         name = str(raw_name).lower()
         if not _NAME.fullmatch(name):
-            raise _fail(path, text, str(raw_name), None,
-                        "bad name: use lowercase letters, digits, '-', '_' or '.'")
+            raise _fail(
+                path,
+                text,
+                str(raw_name),
+                None,
+                "bad name: use lowercase letters, digits, '-', '_' or '.'",
+            )
         if not isinstance(table, dict):
             raise _fail(path, text, name, None, "must be a table")
         name = alias_of.get(name, name)
@@ -94,8 +99,13 @@ def _provider(
     if "auth_methods" in table:
         value = table["auth_methods"]
         if not isinstance(value, list) or any(m not in AUTH_METHODS for m in value):
-            raise _fail(path, text, name, "auth_methods",
-                        'auth_methods must be a list drawn from ["api_key", "oauth"]')
+            raise _fail(
+                path,
+                text,
+                name,
+                "auth_methods",
+                'auth_methods must be a list drawn from ["api_key", "oauth"]',
+            )
         methods = tuple(value)
     elif base is not None:
         methods = base.auth_methods

@@ -121,7 +121,8 @@ def open_connection(path: str | None = None) -> Connection:
         if not autostart.enabled():
             raise DaemonUnavailable(
                 f"no nxuskitd is running at {path}: start it with `nxuskitd` (or "
-                "`nxuskit-cli daemon install` for a service), or unset NXUSKIT_AUTOSTART=0"
+                "`nxuskit-cli daemon install` for a service), or unset NXUSKIT_AUTOSTART to let "
+                "clients start it"
             ) from None
         autostart.start_daemon(path)
         try:

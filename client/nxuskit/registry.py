@@ -84,27 +84,73 @@ class ProviderSpec:
 
 
 BUILTIN: tuple[ProviderSpec, ...] = (
-    ProviderSpec("openai", "OpenAI", "OPENAI_API_KEY", ("api_key",), ("gpt",),
-                 default_host="https://api.openai.com/v1"),
-    ProviderSpec("claude", "Anthropic Claude", "ANTHROPIC_API_KEY", ("api_key",), ("anthropic",),
-                 default_host="https://api.anthropic.com"),
-    ProviderSpec("groq", "Groq", "GROQ_API_KEY", ("api_key",),
-                 default_host="https://api.groq.com/openai/v1"),
-    ProviderSpec("mistral", "Mistral AI", "MISTRAL_API_KEY", ("api_key",),
-                 default_host="https://api.mistral.ai/v1"),
-    ProviderSpec("fireworks", "Fireworks AI", "FIREWORKS_API_KEY", ("api_key",),
-                 default_host="https://api.fireworks.ai/inference/v1"),
-    ProviderSpec("together", "Together AI", "TOGETHER_API_KEY", ("api_key",),
-                 default_host="https://api.together.xyz/v1"),
-    ProviderSpec("openrouter", "OpenRouter", "OPENROUTER_API_KEY", ("api_key", "oauth"),
-                 default_host="https://openrouter.ai/api/v1"),
-    ProviderSpec("perplexity", "Perplexity", "PERPLEXITY_API_KEY", ("api_key",),
-                 default_host="https://api.perplexity.ai"),
-    ProviderSpec("ollama", "Ollama", None, (), host_env="OLLAMA_HOST",
-                 default_host="http://localhost:11434"),
-    ProviderSpec("lm-studio", "LM Studio", None, (), ("lmstudio",), host_env="LMSTUDIO_HOST",
-                 default_host="http://localhost:1234"),
-)  # fmt: skip
+    ProviderSpec(
+        "openai",
+        "OpenAI",
+        "OPENAI_API_KEY",
+        ("api_key",),
+        ("gpt",),
+        default_host="https://api.openai.com/v1",
+    ),
+    ProviderSpec(
+        "claude",
+        "Anthropic Claude",
+        "ANTHROPIC_API_KEY",
+        ("api_key",),
+        ("anthropic",),
+        default_host="https://api.anthropic.com",
+    ),
+    ProviderSpec(
+        "groq", "Groq", "GROQ_API_KEY", ("api_key",), default_host="https://api.groq.com/openai/v1"
+    ),
+    ProviderSpec(
+        "mistral",
+        "Mistral AI",
+        "MISTRAL_API_KEY",
+        ("api_key",),
+        default_host="https://api.mistral.ai/v1",
+    ),
+    ProviderSpec(
+        "fireworks",
+        "Fireworks AI",
+        "FIREWORKS_API_KEY",
+        ("api_key",),
+        default_host="https://api.fireworks.ai/inference/v1",
+    ),
+    ProviderSpec(
+        "together",
+        "Together AI",
+        "TOGETHER_API_KEY",
+        ("api_key",),
+        default_host="https://api.together.xyz/v1",
+    ),
+    ProviderSpec(
+        "openrouter",
+        "OpenRouter",
+        "OPENROUTER_API_KEY",
+        ("api_key", "oauth"),
+        default_host="https://openrouter.ai/api/v1",
+    ),
+    ProviderSpec(
+        "perplexity",
+        "Perplexity",
+        "PERPLEXITY_API_KEY",
+        ("api_key",),
+        default_host="https://api.perplexity.ai",
+    ),
+    ProviderSpec(
+        "ollama", "Ollama", None, (), host_env="OLLAMA_HOST", default_host="http://localhost:11434"
+    ),
+    ProviderSpec(
+        "lm-studio",
+        "LM Studio",
+        None,
+        (),
+        ("lmstudio",),
+        host_env="LMSTUDIO_HOST",
+        default_host="http://localhost:1234",
+    ),
+)
 
 
 class Registry:

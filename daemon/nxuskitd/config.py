@@ -42,23 +42,49 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Environment: NXUSKIT_SOCKET (socket path), NXUSKIT_STORE, NXUSKIT_LOG_LEVEL. "
         "Protocol: docs/protocol.md.",
     )
-    parser.add_argument("--socket", metavar="PATH",
-                        help=f"socket to serve (default: $NXUSKIT_SOCKET or {paths.socket_path()})")
-    parser.add_argument("--store", choices=STORES, default=os.environ.get("NXUSKIT_STORE") or "auto",
-                        help="where credentials live: the OS keyring, a 0600 file, or auto "
-                        "(keyring when usable, else file; default)")
-    parser.add_argument("--log-level", default=os.environ.get("NXUSKIT_LOG_LEVEL") or "info",
-                        choices=("debug", "info", "warning", "error"),
-                        help="log verbosity on stderr (default info; secrets are never logged)")
-    parser.add_argument("--max-connections", type=int, default=1024, metavar="N",
-                        help="connections served at once (default 1024)")
-    parser.add_argument("--idle-timeout", type=float, default=600.0, metavar="SECONDS",
-                        help="close connections silent this long; 0 keeps them (default 600)")
-    parser.add_argument("--store-timeout", type=float, default=5.0, metavar="SECONDS",
-                        help="give up on a store call after this long (default 5)")
+    parser.add_argument(
+        "--socket",
+        metavar="PATH",
+        help=f"socket to serve (default: $NXUSKIT_SOCKET or {paths.socket_path()})",
+    )
+    parser.add_argument(
+        "--store",
+        choices=STORES,
+        default=os.environ.get("NXUSKIT_STORE") or "auto",
+        help="where credentials live: the OS keyring, a 0600 file, or auto "
+        "(keyring when usable, else file; default)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default=os.environ.get("NXUSKIT_LOG_LEVEL") or "info",
+        choices=("debug", "info", "warning", "error"),
+        help="log verbosity on stderr (default info; secrets are never logged)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=1024,
+        metavar="N",
+        help="connections served at once (default 1024)",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="close connections silent this long; 0 keeps them (default 600)",
+    )
+    parser.add_argument("--partial-timeout", type=float, default=10.0, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--store-timeout",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="give up on a store call after this long (default 5)",
+    )
     parser.add_argument("--started-by", choices=STARTED_BY, default="hand", help=argparse.SUPPRESS)
     parser.add_argument("--version", action="version", version=f"nxuskitd {__version__}")
-    return parser  # fmt: skip
+    return parser
 
 
 def from_args(argv: list[str] | None = None) -> DaemonConfig:
@@ -75,6 +101,7 @@ def from_args(argv: list[str] | None = None) -> DaemonConfig:
         data_dir=platformdirs.user_data_dir(paths.APP, appauthor=False),
         config_path=paths.config_path(),
         max_connections=max(1, args.max_connections),
+        partial_timeout=max(0.1, args.partial_timeout),
         idle_timeout=args.idle_timeout if args.idle_timeout > 0 else None,
         store_timeout=max(0.1, args.store_timeout),
         started_by=args.started_by,

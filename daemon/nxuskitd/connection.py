@@ -34,6 +34,7 @@ class ClientConnection:
     ) -> None:
         self._stream = stream
         self._dispatcher = dispatcher
+        self._max_message = max_message
         self._reader = LineReader(stream, max_message, partial_timeout, idle_timeout)
         self._stopping = False
         self._read_scope: anyio.CancelScope | None = None
@@ -43,6 +44,10 @@ class ClientConnection:
         self._stopping = True
         if self._read_scope is not None:
             self._read_scope.cancel()
+
+    async def _close_with(self, problem: str, kind: str) -> None:
+        message = f"Invalid Request: {problem}; closing the connection"
+        await self._send(encode(error_response(None, protocol.INVALID_REQUEST, message, kind)))
 
     async def _send(self, data: bytes) -> None:
         with anyio.fail_after(SEND_TIMEOUT):
@@ -64,16 +69,11 @@ class ClientConnection:
                 try:
                     line = await self._reader.receive_line()
                 except LineTooLong:
-                    await self._send(encode(error_response(
-                        None, protocol.INVALID_REQUEST,
-                        f"Invalid Request: message over {protocol.MAX_MESSAGE_BYTES} bytes; "
-                        "closing the connection", "message_too_large")))  # fmt: skip
+                    limit = f"message over {self._max_message} bytes"
+                    await self._close_with(limit, "message_too_large")
                     return
                 except PartialTimeout:
-                    await self._send(encode(error_response(
-                        None, protocol.INVALID_REQUEST,
-                        "Invalid Request: message not finished in time; closing the connection",
-                        "message_timeout")))  # fmt: skip
+                    await self._close_with("message not finished in time", "message_timeout")
                     return
                 except IdleTimeout:
                     return

@@ -35,11 +35,16 @@ _KINDS = {
 }
 
 
-def error_response(request_id: object, code: int, message: str, kind: str | None = None) -> dict[str, Any]:
+def error_response(
+    request_id: object, code: int, message: str, kind: str | None = None
+) -> dict[str, Any]:
     """A JSON-RPC error response object."""
     data = {"kind": kind or _KINDS.get(code, "error")}
-    return {"jsonrpc": "2.0", "id": request_id,
-            "error": {"code": code, "message": message, "data": data}}  # fmt: skip
+    return {
+        "jsonrpc": "2.0",
+        "id": request_id,
+        "error": {"code": code, "message": message, "data": data},
+    }
 
 
 def encode(message: object) -> bytes:
@@ -66,15 +71,25 @@ class Dispatcher:
         """The answer line for one request line, or None when nothing is to be sent."""
         try:
             message = _decoder.decode(line)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, UnicodeDecodeError):  # msgspec raises the latter on bad UTF-8
             return encode(error_response(None, protocol.PARSE_ERROR, "Parse error: not valid JSON"))
+        except RecursionError:  # "[[[[..." within the size cap: answer it, do not raise
+            return encode(
+                error_response(None, protocol.PARSE_ERROR, "Parse error: JSON nested too deeply")
+            )
         if isinstance(message, list):
             if not message:
-                return encode(error_response(None, protocol.INVALID_REQUEST,
-                                             "Invalid Request: empty batch"))  # fmt: skip
+                return encode(
+                    error_response(None, protocol.INVALID_REQUEST, "Invalid Request: empty batch")
+                )
             if len(message) > protocol.MAX_BATCH:
-                return encode(error_response(None, protocol.INVALID_REQUEST,
-                              f"Invalid Request: a batch holds at most {protocol.MAX_BATCH} calls"))  # fmt: skip
+                return encode(
+                    error_response(
+                        None,
+                        protocol.INVALID_REQUEST,
+                        f"Invalid Request: a batch holds at most {protocol.MAX_BATCH} calls",
+                    )
+                )
             answers = [answer for item in message if (answer := await self.call(item)) is not None]
             return encode(answers) if answers else None
         answer = await self.call(message)
@@ -83,37 +98,58 @@ class Dispatcher:
     async def call(self, message: object) -> dict[str, Any] | None:
         """Run one request object; None for a notification."""
         if not isinstance(message, dict):
-            return error_response(None, protocol.INVALID_REQUEST,
-                                  "Invalid Request: expected a JSON object")  # fmt: skip
-        notification = "id" not in message
+            return error_response(
+                None, protocol.INVALID_REQUEST, "Invalid Request: expected a JSON object"
+            )
         request_id = message.get("id")
-        if isinstance(request_id, bool) or not isinstance(request_id, (str, int, type(None))):
-            return error_response(None, protocol.INVALID_REQUEST,
-                                  "Invalid Request: id must be a string, an integer or null")  # fmt: skip
+        # The specification allows any Number as id (integers advised) and echoes it as is.
+        if isinstance(request_id, bool) or not isinstance(
+            request_id, (str, int, float, type(None))
+        ):
+            return error_response(
+                None,
+                protocol.INVALID_REQUEST,
+                "Invalid Request: id must be a string, a number or null",
+            )
         answer = await self._run(message, request_id)
-        return None if notification else answer
+        # Only a valid request without an id is a notification: an invalid one is answered
+        # with id null, as the specification's examples show ({"foo": "boo"} gets -32600).
+        if "id" not in message and answer.get("error", {}).get("code") != protocol.INVALID_REQUEST:
+            return None
+        return answer
 
     async def _run(self, message: dict[str, Any], request_id: object) -> dict[str, Any]:
         if message.get("jsonrpc") != "2.0":
-            return error_response(request_id, protocol.INVALID_REQUEST,
-                                  'Invalid Request: "jsonrpc" must be "2.0"')  # fmt: skip
+            return error_response(
+                request_id, protocol.INVALID_REQUEST, 'Invalid Request: "jsonrpc" must be "2.0"'
+            )
         method = message.get("method")
         if not isinstance(method, str):
-            return error_response(request_id, protocol.INVALID_REQUEST,
-                                  'Invalid Request: "method" must be a string')  # fmt: skip
+            return error_response(
+                request_id, protocol.INVALID_REQUEST, 'Invalid Request: "method" must be a string'
+            )
         params = message.get("params", {})
         if not isinstance(params, (dict, list)):
-            return error_response(request_id, protocol.INVALID_REQUEST,
-                                  'Invalid Request: "params" must be an object or an array')  # fmt: skip
+            return error_response(
+                request_id,
+                protocol.INVALID_REQUEST,
+                'Invalid Request: "params" must be an object or an array',
+            )
         entry = self._methods.get(method)
         if entry is None:
             shown = f" {method!r}" if _SHOWABLE_METHOD.fullmatch(method) else ""
-            return error_response(request_id, protocol.METHOD_NOT_FOUND,
-                                  f"Method not found:{shown}; see docs/protocol.md")  # fmt: skip
+            return error_response(
+                request_id,
+                protocol.METHOD_NOT_FOUND,
+                f"Method not found:{shown}; see docs/protocol.md",
+            )
         struct, handler = entry
         if isinstance(params, list):
-            return error_response(request_id, protocol.INVALID_PARAMS,
-                                  "Invalid params: pass params by name, as an object")  # fmt: skip
+            return error_response(
+                request_id,
+                protocol.INVALID_PARAMS,
+                "Invalid params: pass params by name, as an object",
+            )
         try:
             arguments = msgspec.convert(params, struct)
         except msgspec.ValidationError as exc:
@@ -124,6 +160,7 @@ class Dispatcher:
             return {"jsonrpc": "2.0", "id": request_id, "error": exc.to_wire()}
         except Exception:
             log.exception("internal error in %s", method)
-            return error_response(request_id, protocol.INTERNAL_ERROR,
-                                  "Internal error: see the nxuskitd log")  # fmt: skip
+            return error_response(
+                request_id, protocol.INTERNAL_ERROR, "Internal error: see the nxuskitd log"
+            )
         return {"jsonrpc": "2.0", "id": request_id, "result": result}

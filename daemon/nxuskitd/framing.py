@@ -34,6 +34,7 @@ class LineReader:
         self._idle_timeout = idle_timeout
         self._buffer = bytearray()
         self._scanned = 0
+        self._deadline: float | None = None  # when the line now in the buffer must be done
 
     async def receive_line(self) -> bytes | None:
         """The next line; None at the end of the stream.
@@ -50,11 +51,18 @@ class LineReader:
                 line = bytes(buffer[:end])
                 del buffer[: end + 1]
                 self._scanned = 0
+                self._deadline = None
                 return line
             self._scanned = len(buffer)
             if len(buffer) >= self._max:
                 raise LineTooLong
-            timeout = self._partial_timeout if buffer else self._idle_timeout
+            timeout = self._idle_timeout
+            if buffer:
+                # A deadline for the whole line, not per chunk: a client dripping one byte
+                # at a time must not hold a connection for hours.
+                if self._deadline is None:
+                    self._deadline = anyio.current_time() + self._partial_timeout
+                timeout = max(0.0, self._deadline - anyio.current_time())
             try:
                 with anyio.fail_after(timeout):
                     chunk = await self._stream.receive()

@@ -30,7 +30,9 @@ def ensure_private_directory(directory: str) -> None:
     except OSError as exc:
         raise StartupError(f"cannot create {directory}: {exc.strerror}") from None
     if stat.S_ISLNK(st.st_mode):
-        raise StartupError(f"{directory} is a symlink: remove it so nxuskitd can create the directory")
+        raise StartupError(
+            f"{directory} is a symlink: remove it so nxuskitd can create the directory"
+        )
     if not stat.S_ISDIR(st.st_mode):
         raise StartupError(f"{directory} is not a directory: move it away")
     if st.st_uid != os.getuid():
@@ -76,9 +78,8 @@ def _someone_listens(path: str) -> bool:
     try:
         probe.connect(path)
     except OSError as exc:
-        if exc.errno in (errno.ECONNREFUSED, errno.ENOENT):
-            return False
-        return True  # something is there that we cannot judge: never take it over
+        # Refused or gone: stale. Anything else we cannot judge: never take it over.
+        return exc.errno not in (errno.ECONNREFUSED, errno.ENOENT)
     finally:
         probe.close()
     return True

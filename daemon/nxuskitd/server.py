@@ -84,21 +84,37 @@ class Server:
 
     async def _serve(self, stream: ByteStream, uid: int | None) -> None:
         if uid != self._uid:
-            log.warning("refused a connection from uid %s (this daemon serves uid %s)",
-                        uid, self._uid)  # fmt: skip
-            await self._refuse(stream, PermissionDenied(
-                f"this nxuskitd serves uid {self._uid} only; start your own daemon"))  # fmt: skip
+            log.warning(
+                "refused a connection from uid %s (this daemon serves uid %s)", uid, self._uid
+            )
+            await self._refuse(
+                stream,
+                PermissionDenied(
+                    f"this nxuskitd serves uid {self._uid} only; start your own daemon"
+                ),
+            )
             return
         if len(self.connections) >= self.config.max_connections:
             log.warning("refused a connection: %d open, the limit", len(self.connections))
-            await self._refuse(stream, DaemonBusy(
-                "nxuskitd is at its connection limit; retry, or raise --max-connections"))  # fmt: skip
+            await self._refuse(
+                stream,
+                DaemonBusy(
+                    "nxuskitd is at its connection limit; retry, or raise --max-connections"
+                ),
+            )
             return
-        connection = ClientConnection(stream, self.dispatcher, self.config.max_message,
-                                      self.config.partial_timeout, self.config.idle_timeout)  # fmt: skip
+        connection = ClientConnection(
+            stream,
+            self.dispatcher,
+            self.config.max_message,
+            self.config.partial_timeout,
+            self.config.idle_timeout,
+        )
         self.connections.add(connection)
         try:
             await connection.serve()
+        except Exception:  # a bug met by one client must not take the daemon down for all
+            log.exception("a connection failed; the daemon keeps serving")
         finally:
             self.connections.discard(connection)
 
@@ -119,8 +135,13 @@ async def serve(config: DaemonConfig) -> int:
                 tasks.start_soon(_watch_signals, server)
 
                 def ready() -> None:
-                    log.info("serving %s (pid %d, store: %s, %s)", listener.description,
-                             os.getpid(), store.description, reason)  # fmt: skip
+                    log.info(
+                        "serving %s (pid %d, store: %s, %s)",
+                        listener.description,
+                        os.getpid(),
+                        store.description,
+                        reason,
+                    )
 
                 await server.run(ready)
                 tasks.cancel_scope.cancel()

@@ -99,8 +99,13 @@ class CredentialService:
         """The stored credential for ``provider`` (the only answer that holds a secret)."""
         spec = self.provider(provider)
         if not spec.requires_auth:
-            return {"provider": spec.name, "secret": None, "source": None,
-                    "auth_method": protocol.NO_AUTH, "expires_at": None}  # fmt: skip
+            return {
+                "provider": spec.name,
+                "secret": None,
+                "source": None,
+                "auth_method": protocol.NO_AUTH,
+                "expires_at": None,
+            }
         record = await self._record(spec.name)
         if record is None:
             hint = f"export {spec.env}=..., or " if spec.env else ""
@@ -108,8 +113,13 @@ class CredentialService:
                 f"no credential for {spec.name}: {hint}run `nxuskit-cli provider set {spec.name}`"
             )
         source = protocol.SOURCE_OAUTH if record.auth_method == protocol.OAUTH else "store"
-        return {"provider": spec.name, "secret": record.secret, "source": source,
-                "auth_method": record.auth_method, "expires_at": record.expires_at}  # fmt: skip
+        return {
+            "provider": spec.name,
+            "secret": record.secret,
+            "source": source,
+            "auth_method": record.auth_method,
+            "expires_at": record.expires_at,
+        }
 
     async def status(self, provider: str | None = None) -> dict[str, Any]:
         """What the store knows of one provider or all (never a secret)."""
@@ -118,18 +128,26 @@ class CredentialService:
         names = await self._stored_names()
         entries = []
         for spec in specs:
-            entry: dict[str, Any] = {"provider": spec.name, "auth_methods": list(spec.auth_methods),
-                                     "status": protocol.NOT_AUTHENTICATED, "source": None,
-                                     "auth_method": None, "expires_at": None}  # fmt: skip
+            entry: dict[str, Any] = {
+                "provider": spec.name,
+                "auth_methods": list(spec.auth_methods),
+                "status": protocol.NOT_AUTHENTICATED,
+                "source": None,
+                "auth_method": None,
+                "expires_at": None,
+            }
             if not spec.requires_auth:
                 entry["status"] = protocol.NOT_REQUIRED
             elif spec.name in names:
                 record = await self._record(spec.name)
                 if record is not None:
                     oauth = record.auth_method == protocol.OAUTH
-                    entry.update(status=protocol.AUTHENTICATED, auth_method=record.auth_method,
-                                 source=protocol.SOURCE_OAUTH if oauth else protocol.SOURCE_STORE,
-                                 expires_at=record.expires_at)  # fmt: skip
+                    entry.update(
+                        status=protocol.AUTHENTICATED,
+                        auth_method=record.auth_method,
+                        source=protocol.SOURCE_OAUTH if oauth else protocol.SOURCE_STORE,
+                        expires_at=record.expires_at,
+                    )
             entries.append(entry)
         return {"providers": entries, "store": self.store_info()}
 

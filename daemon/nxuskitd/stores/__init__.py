@@ -24,5 +24,7 @@ def open_store(kind: str, data_dir: str) -> tuple[Store, str]:
     if kind == "keyring":
         from nxuskit.errors import StoreUnavailable
 
-        raise StoreUnavailable("--store keyring: no OS keyring store in this build; use --store file")
+        raise StoreUnavailable(
+            "--store keyring: no OS keyring store in this build; use --store file"
+        )
     raise ValueError(f"unknown store kind {kind!r}")

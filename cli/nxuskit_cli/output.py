@@ -1,0 +1,71 @@
+"""How the CLI speaks: one-line errors with distinct exit codes, tables, JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+
+from nxuskit.errors import (
+    ConfigError,
+    DaemonUnavailable,
+    InvalidArgument,
+    NotAuthenticated,
+    NxuskitError,
+    PermissionDenied,
+    ProtocolError,
+    StoreUnavailable,
+    UnknownProvider,
+    VersionMismatch,
+)
+
+EXIT_CODES: dict[type[NxuskitError], int] = {
+    NotAuthenticated: 1,
+    # 2 is a usage error (typer/click)
+    UnknownProvider: 3,
+    DaemonUnavailable: 4,  # DaemonBusy too
+    StoreUnavailable: 5,
+    PermissionDenied: 6,
+    VersionMismatch: 7,
+    InvalidArgument: 8,
+    ConfigError: 9,
+    ProtocolError: 10,
+}
+"""Exit status per error class (subclasses use their parent's); documented in --help."""
+
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
+
+EXIT_HELP = (
+    "Exit codes: 0 ok; 1 not authenticated; 2 usage error; 3 unknown provider; "
+    "4 daemon unavailable; 5 store unavailable; 6 permission denied; 7 version mismatch; "
+    "8 invalid argument; 9 bad config.toml; 10 protocol error; 70 internal error."
+)
+
+# Piped output keeps whole rows: rich would otherwise cut columns to 80 characters.
+stdout = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+
+
+def exit_code(error: NxuskitError) -> int:
+    """The exit status for ``error``."""
+    for cls in type(error).__mro__:
+        if cls in EXIT_CODES:
+            return EXIT_CODES[cls]
+    return EXIT_CODES[ProtocolError]
+
+
+def error_line(error: NxuskitError) -> str:
+    """The one line the CLI prints on stderr for ``error``."""
+    return f"nxuskit-cli: {error}"
+
+
+def print_json(value: Any) -> None:
+    """Print ``value`` as indented JSON on stdout."""
+    print(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def note(message: str) -> None:
+    """A hint on stderr (not part of the command's output)."""
+    print(f"note: {message}", file=sys.stderr)

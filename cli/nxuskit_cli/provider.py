@@ -1,0 +1,159 @@
+"""``nxuskit-cli provider ...``: set, remove, status, list (the product page's commands)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.table import Table
+
+import nxuskit
+from nxuskit.auth import AuthStatus
+from nxuskit.errors import InvalidArgument
+from nxuskit_cli.output import EXIT_HELP, note, print_json, stdout
+
+app = typer.Typer(
+    help="Store, remove and inspect provider credentials.",
+    epilog=EXIT_HELP,
+    no_args_is_help=True,
+)
+
+ProviderArg = Annotated[
+    str, typer.Argument(metavar="PROVIDER", help="A provider name or alias: openai, claude, ...")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+_STATUS_TEXT = {
+    "authenticated": "Authenticated",
+    "not_authenticated": "Not authenticated",
+    "not_required": "Not required",
+}
+_MAX_STDIN = 64 * 1024
+DASH = "\u2014"
+
+
+def _read_key(provider: str) -> str:
+    if not sys.stdin.isatty():
+        data = sys.stdin.read(_MAX_STDIN + 1)
+        if len(data) > _MAX_STDIN:
+            raise InvalidArgument("stdin holds more than 64 KiB: pipe the API key alone")
+        key = data.strip()
+        if not key:
+            raise InvalidArgument(
+                'no API key on stdin: pipe it in (printf %s "$KEY" | nxuskit-cli provider set '
+                f"{provider}) or run the command in a terminal to be prompted"
+            )
+        return key
+    return str(typer.prompt(f"API key for {provider}", hide_input=True)).strip()
+
+
+def _env_note(provider: str) -> None:
+    spec = nxuskit.load_registry().get(provider)
+    if spec.env and os.environ.get(spec.env):
+        note(f"{spec.env} is set in this environment and takes precedence over the store")
+
+
+@app.command("set")
+def set_(
+    provider: ProviderArg,
+    api_key: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[API_KEY]",
+            help="The key. Better left out: you are then prompted without echo, or the key "
+            "is read from stdin, which keeps it out of shell history and `ps`.",
+            show_default=False,
+        ),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Store an API key for PROVIDER in the credential store.
+
+    Examples:
+
+      nxuskit-cli provider set openai            (prompts, without echo)
+
+      pass show openai | nxuskit-cli provider set openai
+    """
+    name = nxuskit.load_registry().get(provider).name
+    key = api_key if api_key is not None else _read_key(name)
+    nxuskit.auth_set_credential(name, key)
+    if json_output:
+        print_json({"provider": name, "stored": True})
+    else:
+        print(f"Stored the API key for {name}.")
+    _env_note(name)
+
+
+@app.command()
+def remove(provider: ProviderArg, json_output: JsonOption = False) -> None:
+    """Remove PROVIDER's stored credential (environment variables are untouched)."""
+    name = nxuskit.load_registry().get(provider).name
+    removed = nxuskit.auth_remove_credential(name)
+    if json_output:
+        print_json({"provider": name, "removed": removed})
+    elif removed:
+        print(f"Removed the stored credential for {name}.")
+    else:
+        print(f"No credential was stored for {name}; nothing removed.")
+    _env_note(name)
+
+
+def _table(statuses: list[AuthStatus]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for column in ("Provider", "Status", "Source", "Auth Methods"):
+        table.add_column(column, no_wrap=True)
+    for status in statuses:
+        table.add_row(
+            status.provider,
+            _STATUS_TEXT.get(status.status, status.status),
+            status.source or DASH,
+            ", ".join(status.auth_methods) or DASH,
+        )
+    return table
+
+
+@app.command()
+def status(
+    provider: Annotated[
+        str | None, typer.Argument(metavar="[PROVIDER]", help="One provider (default: all).")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Show which providers are authenticated, and from which source.
+
+    With PROVIDER, exits 1 when it is not authenticated (0 otherwise), so scripts can
+    write: nxuskit-cli provider status openai >/dev/null || nxuskit-cli provider set openai
+    """
+    statuses = nxuskit.auth_status_all() if provider is None else [nxuskit.auth_status(provider)]
+    if json_output:
+        print_json([s.to_dict() for s in statuses])
+    else:
+        stdout.print(_table(statuses))
+    if provider is not None and not statuses[0].authenticated:
+        raise typer.Exit(1)
+
+
+@app.command("list")
+def list_(json_output: JsonOption = False) -> None:
+    """List the known providers: built-in ones and those in config.toml."""
+    registry = nxuskit.load_registry()
+    if json_output:
+        print_json([spec.to_wire() for spec in registry.providers])
+        return
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for column in ("Provider", "Aliases", "Env Variable", "Auth Methods", "Default Host"):
+        table.add_column(column, no_wrap=True)
+    for spec in registry.providers:
+        env = spec.env or (f"{spec.host_env} (host)" if spec.host_env else DASH)
+        table.add_row(
+            spec.name,
+            ", ".join(spec.aliases) or DASH,
+            env,
+            ", ".join(spec.auth_methods) or DASH,
+            spec.default_host or DASH,
+        )
+    stdout.print(table)
