@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from nxuskit_cli import provider
+from nxuskit_cli import daemon, provider
 from nxuskit_cli.output import EXIT_HELP
 
 app = typer.Typer(
@@ -24,6 +24,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(provider.app, name="provider")
+app.add_typer(daemon.app, name="daemon")
 
 
 def _version(value: bool) -> None:

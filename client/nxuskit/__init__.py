@@ -23,6 +23,7 @@ from nxuskit.auth import (
     auth_status,
     auth_status_all,
 )
+from nxuskit.daemon import daemon_status
 from nxuskit.errors import (
     ConfigError,
     DaemonBusy,
@@ -64,5 +65,6 @@ __all__ = [
     "auth_set_credential",
     "auth_status",
     "auth_status_all",
+    "daemon_status",
     "load_registry",
 ]

@@ -28,6 +28,7 @@ MAX_SECRET_BYTES = 16 * 1024
 # ``auth.resolve``; the CLI's ``provider status`` calls ``auth_status``, which sends
 # ``auth.status``.
 HELLO = "daemon.hello"
+DAEMON_STATUS = "daemon.status"
 RESOLVE = "auth.resolve"
 STATUS = "auth.status"
 SET_CREDENTIAL = "auth.set_credential"
@@ -37,6 +38,7 @@ PROVIDER_LIST = "provider.list"
 PARAMS: dict[str, tuple[dict[str, type], dict[str, type]]] = {
     # method: ({required param: JSON type}, {optional param: JSON type})
     HELLO: ({}, {"protocol": int, "client": str}),
+    DAEMON_STATUS: ({}, {}),
     RESOLVE: ({"provider": str}, {}),
     STATUS: ({}, {"provider": str}),
     SET_CREDENTIAL: ({"provider": str, "secret": str}, {}),

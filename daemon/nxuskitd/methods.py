@@ -2,20 +2,55 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 from nxuskit import protocol
+from nxuskitd import __version__
 from nxuskitd.dispatch import Handler
 from nxuskitd.service import CredentialService
 
 
-def handlers(service: CredentialService, started_by: str) -> dict[str, Handler]:
+@dataclasses.dataclass
+class DaemonState:
+    """What ``daemon.hello`` and ``daemon.status`` report about the running daemon."""
+
+    socket: str
+    started_by: str
+    started_at: float = dataclasses.field(default_factory=time.time)
+    connections: Callable[[], int] = lambda: 0
+
+    def hello(self, service: CredentialService) -> dict[str, Any]:
+        """Identity and protocol: what a client checks first."""
+        return {
+            "protocol": protocol.PROTOCOL_VERSION,
+            "version": __version__,
+            "pid": os.getpid(),
+            "store": service.store_info(),
+        }
+
+    def status(self, service: CredentialService) -> dict[str, Any]:
+        """Everything ``nxuskit-cli daemon status`` shows."""
+        return {
+            **self.hello(service),
+            "socket": self.socket,
+            "started_by": self.started_by,
+            "uptime": round(time.time() - self.started_at, 3),
+            "connections": self.connections(),
+        }
+
+
+def handlers(service: CredentialService, state: DaemonState) -> dict[str, Handler]:
     """Every method in ``nxuskit.protocol.PARAMS``, each bound to its service call."""
-    started_at = time.time()
 
     async def hello(params: Any) -> Any:
-        return service.hello(started_by, started_at)
+        return state.hello(service)
+
+    async def daemon_status(params: Any) -> Any:
+        return state.status(service)
 
     async def resolve(params: Any) -> Any:
         return await service.resolve(params.provider)
@@ -34,6 +69,7 @@ def handlers(service: CredentialService, started_by: str) -> dict[str, Handler]:
 
     bound: dict[str, Handler] = {
         protocol.HELLO: hello,
+        protocol.DAEMON_STATUS: daemon_status,
         protocol.RESOLVE: resolve,
         protocol.STATUS: status,
         protocol.SET_CREDENTIAL: set_credential,

@@ -22,7 +22,7 @@ from nxuskitd.config import DaemonConfig
 from nxuskitd.connection import ClientConnection
 from nxuskitd.dispatch import Dispatcher, encode
 from nxuskitd.listener import Listener, UnixListener
-from nxuskitd.methods import handlers
+from nxuskitd.methods import DaemonState, handlers
 from nxuskitd.service import CredentialService
 from nxuskitd.stores import open_store
 
@@ -129,7 +129,9 @@ async def serve(config: DaemonConfig) -> int:
         service = CredentialService(store, reason, config.store_timeout, config.config_path)
         sock, identity = runtime.bind_socket(config.socket_path)
         listener = await UnixListener.from_socket(sock, config.socket_path)
-        server = Server(config, listener, Dispatcher(handlers(service, config.started_by)))
+        state = DaemonState(config.socket_path, config.started_by)
+        server = Server(config, listener, Dispatcher(handlers(service, state)))
+        state.connections = lambda: len(server.connections)
         try:
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(_watch_signals, server)

@@ -9,7 +9,6 @@ waiting on D-Bus) costs its callers a ``store_unavailable`` error, not the whole
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -189,16 +188,3 @@ class CredentialService:
         """The registry, as ``provider.list`` answers it."""
         reg = registry.load(self.config_path)
         return {"providers": [spec.to_wire() for spec in reg.providers]}
-
-    def hello(self, started_by: str, started_at: float) -> dict[str, Any]:
-        """The daemon's identity and protocol (``daemon.hello``)."""
-        from nxuskitd import __version__
-
-        return {
-            "protocol": protocol.PROTOCOL_VERSION,
-            "version": __version__,
-            "pid": os.getpid(),
-            "started_by": started_by,
-            "uptime": round(time.time() - started_at, 3),
-            "store": self.store_info(),
-        }
