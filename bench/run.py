@@ -1,0 +1,235 @@
+"""The nxuskit benchmark suite: ``make bench`` (or ``python bench/run.py [--quick]``).
+
+Prints a table and writes bench/RESULTS.md. Each figure is a ratio against a baseline
+measured in the same run, the two alternated in rounds. ``--quick`` only proves the
+suite works (CI runs it so); its figures mean little.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import harness  # noqa: E402
+from harness import AgentClient, applied, latencies, percentile, spread  # noqa: E402
+
+Row = tuple[str, str, str, str, str, bool | None]  # figure, ours, baseline, ratio, target, met
+
+
+def warm_round_trip(box: harness.Sandbox, agent: str, rounds: int, calls: int) -> list[Row]:
+    import nxuskit
+    from nxuskit import connection
+
+    with applied(box.env):
+        connection.reset()
+        nxuskit.auth_resolve("openai")
+        client = AgentClient(agent)
+        ours: list[float] = []
+        theirs: list[float] = []
+        for _ in range(rounds):
+            ours += latencies(lambda: nxuskit.auth_resolve("openai"), calls)
+            theirs += latencies(client.identities, calls)
+        client.close()
+        connection.reset()
+    rows: list[Row] = []
+    for label, fraction in (("p50", 0.5), ("p99", 0.99)):
+        a, b = percentile(ours, fraction), percentile(theirs, fraction)
+        rows.append((f"1. warm resolve round trip {label} (us) vs ssh-agent",
+                     f"{a:.1f}", f"{b:.1f}", f"{a / b:.2f}x", "<= 2x", a / b <= 2))  # fmt: skip
+    return rows
+
+
+def throughput(box: harness.Sandbox, agent: str, workers: int, duration: float, rounds: int) -> Row:
+    def run(kind: str) -> float:
+        start_at = time.time() + 1.0 + workers * 0.03
+        procs = [
+            subprocess.Popen([sys.executable, str(HERE / "worker.py"), kind, agent,
+                              str(start_at), str(duration)],
+                             env={**box.env, "PYTHONPATH": str(HERE)}, stdout=subprocess.PIPE)
+            for _ in range(workers)
+        ]  # fmt: skip
+        total = sum(int(p.communicate()[0] or 0) for p in procs)
+        return total / duration
+
+    ours, theirs = [], []
+    for _ in range(rounds):
+        ours.append(run("nxuskit"))
+        theirs.append(run("agent"))
+    a, b = statistics.median(ours), statistics.median(theirs)
+    return (f"2. throughput, {workers} client processes (req/s) vs ssh-agent",
+            f"{a:,.0f}", f"{b:,.0f}", f"{a / b:.2f}x", ">= 0.5x", a / b >= 0.5)  # fmt: skip
+
+
+def process_ratio(box: harness.Sandbox, label: str, ours: list[str], base: list[str],
+                  runs: int, target: float) -> Row:  # fmt: skip
+    mine, theirs = [], []
+    harness.time_process(ours, box.env)  # warm the page cache
+    harness.time_process(base, box.env)
+    for _ in range(runs):
+        mine.append(harness.time_process(ours, box.env))
+        theirs.append(harness.time_process(base, box.env))
+    a, b = statistics.median(mine), statistics.median(theirs)
+    return (label, spread(mine), spread(theirs), f"{a / b:.2f}x", f"<= {target}x", a / b <= target)
+
+
+def scaling(rounds: int, calls: int) -> list[Row]:
+    import nxuskit
+    from nxuskit import connection
+
+    rows: list[Row] = []
+    with harness.sandbox() as small, harness.sandbox() as large:
+        harness.write_store(small, 10)
+        harness.write_store(large, 10_000)
+        small_daemon = harness.start_daemon(small)
+        large_daemon = harness.start_daemon(large)
+        try:
+            a_all: list[float] = []
+            b_all: list[float] = []
+            for _ in range(rounds):
+                for box, bucket in ((large, a_all), (small, b_all)):
+                    with applied(box.env):
+                        connection.reset()
+                        nxuskit.auth_resolve("openai")
+                        bucket += latencies(lambda: nxuskit.auth_resolve("openai"), calls)
+                        connection.reset()
+            a, b = statistics.median(a_all), statistics.median(b_all)
+            rows.append(("6a. resolve p50 (us), 10,000 vs 10 stored credentials",
+                         f"{a:.1f}", f"{b:.1f}", f"{a / b:.2f}x", "<= 1.2x", a / b <= 1.2))  # fmt: skip
+            idle = harness.rss_kib(small_daemon.pid) / 1024
+            rows.append(("6b. idle daemon RSS (MiB)", f"{idle:.1f}", "-", "-", "<= 40", idle <= 40))
+            rows += _many_connections(small, small_daemon.pid, 1000)
+        finally:
+            harness.stop(small_daemon)
+            harness.stop(large_daemon)
+    rows.append(_start_to_first_resolve(rounds))
+    return rows
+
+
+def _many_connections(box: harness.Sandbox, pid: int, count: int) -> list[Row]:
+    import nxuskit
+    from nxuskit import connection
+
+    held = []
+    for _ in range(count):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(str(box.socket_path))
+        held.append(sock)
+    time.sleep(0.5)
+    rss = harness.rss_kib(pid) / 1024
+    with applied(box.env):
+        connection.reset()
+        start = time.perf_counter()
+        nxuskit.auth_resolve("openai")  # a new connection, hello and resolve
+        first = (time.perf_counter() - start) * 1000
+        connection.reset()
+    for sock in held:
+        sock.close()
+    return [
+        (f"6c. daemon RSS with {count} idle connections (MiB)", f"{rss:.1f}", "-", "-", "<= 80",
+         rss <= 80),
+        (f"6d. new client answered with {count} idle connections (ms)", f"{first:.2f}", "-", "-",
+         "<= 50", first <= 50),
+    ]  # fmt: skip
+
+
+def _start_to_first_resolve(rounds: int) -> Row:
+    import nxuskit
+    from nxuskit import connection
+
+    times = []
+    for _ in range(max(3, rounds)):
+        with harness.sandbox() as box:
+            harness.write_store(box, 1)
+            start = time.perf_counter()
+            daemon = harness.start_daemon(box)
+            with applied(box.env):
+                connection.reset()
+                nxuskit.auth_resolve("openai")
+                times.append(time.perf_counter() - start)
+                connection.reset()
+            harness.stop(daemon)
+    value = statistics.median(times)
+    return ("6e. daemon start to first answered resolve (s)", spread(times), "-", "-", "<= 0.5",
+            value <= 0.5)  # fmt: skip
+
+
+def render(rows: list[Row]) -> str:
+    header = ("figure", "nxuskit", "baseline", "ratio", "target", "met")
+    table = [header] + [(*row[:5], {True: "yes", False: "NO", None: "-"}[row[5]]) for row in rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |"
+             for r in table]  # fmt: skip
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as handle:
+            cpu = next(line.split(":", 1)[1].strip() for line in handle
+                       if line.startswith("model name"))  # fmt: skip
+    except (OSError, StopIteration):
+        pass
+    return (f"{platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}), "
+            f"Python {platform.python_version()}")  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny counts: proves it runs")
+    parser.add_argument("--output", default=str(HERE / "RESULTS.md"))
+    args = parser.parse_args()
+    quick = args.quick
+    rounds, calls = (2, 200) if quick else (10, 2000)
+    runs = 3 if quick else 30
+    duration = 0.5 if quick else 3.0
+    py = sys.executable
+    cli = str(Path(py).parent / "nxuskit-cli")
+
+    rows: list[Row] = []
+    with harness.sandbox() as box:
+        harness.write_store(box, 1)
+        daemon = harness.start_daemon(box)
+        try:
+            with harness.ssh_agent(box) as agent:
+                rows += warm_round_trip(box, agent, rounds, calls)
+                for workers in (8, 64):
+                    rows.append(throughput(box, agent, workers, duration, 1 if quick else 3))
+            rows.append(process_ratio(
+                box, "3. app process: import nxuskit + resolve (ms) vs `import json, socket`",
+                [py, "-c", "import nxuskit; nxuskit.auth_resolve('openai')"],
+                [py, "-c", "import json, socket"], runs, 1.3))  # fmt: skip
+            rows.append(process_ratio(
+                box, "4. `nxuskit-cli provider status` (ms) vs `import typer`",
+                [cli, "provider", "status"], [py, "-c", "import typer"], runs, 1.5))  # fmt: skip
+        finally:
+            harness.stop(daemon)
+    rows += scaling(rounds, calls)
+
+    table = render(rows)
+    print(table)
+    when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    mode = "quick (proves the suite runs; figures not meaningful)" if quick else "full"
+    Path(args.output).write_text(
+        f"# Benchmark results\n\n- date: {when}\n- machine: {machine()}\n- mode: {mode}\n"
+        f"- command: `make bench` (`python bench/run.py{' --quick' if quick else ''}`)\n\n"
+        f"Ratios are nxuskit / baseline, both measured in this run, alternated in rounds; "
+        f"medians with interquartile ranges where shown.\n\n{table}\n"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
