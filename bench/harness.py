@@ -43,7 +43,7 @@ class Sandbox:
 @contextmanager
 def sandbox() -> Iterator[Sandbox]:
     """A private XDG home under /tmp (short AF_UNIX paths)."""
-    root = Path(tempfile.mkdtemp(prefix="nxb-", dir="/tmp"))  # noqa: S108
+    root = Path(tempfile.mkdtemp(prefix="nxb-", dir="/tmp"))
     (root / "run").mkdir(mode=0o700)
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
     env.pop("NXUSKIT_SOCKET", None)

@@ -45,8 +45,16 @@ def warm_round_trip(box: harness.Sandbox, agent: str, rounds: int, calls: int) -
     rows: list[Row] = []
     for label, fraction in (("p50", 0.5), ("p99", 0.99)):
         a, b = percentile(ours, fraction), percentile(theirs, fraction)
-        rows.append((f"1. warm resolve round trip {label} (us) vs ssh-agent",
-                     f"{a:.1f}", f"{b:.1f}", f"{a / b:.2f}x", "<= 2x", a / b <= 2))  # fmt: skip
+        rows.append(
+            (
+                f"1. warm resolve round trip {label} (us) vs ssh-agent",
+                f"{a:.1f}",
+                f"{b:.1f}",
+                f"{a / b:.2f}x",
+                "<= 2x",
+                a / b <= 2,
+            )
+        )
     return rows
 
 
@@ -54,11 +62,20 @@ def throughput(box: harness.Sandbox, agent: str, workers: int, duration: float, 
     def run(kind: str) -> float:
         start_at = time.time() + 1.0 + workers * 0.03
         procs = [
-            subprocess.Popen([sys.executable, str(HERE / "worker.py"), kind, agent,
-                              str(start_at), str(duration)],
-                             env={**box.env, "PYTHONPATH": str(HERE)}, stdout=subprocess.PIPE)
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    str(HERE / "worker.py"),
+                    kind,
+                    agent,
+                    str(start_at),
+                    str(duration),
+                ],
+                env={**box.env, "PYTHONPATH": str(HERE)},
+                stdout=subprocess.PIPE,
+            )
             for _ in range(workers)
-        ]  # fmt: skip
+        ]
         total = sum(int(p.communicate()[0] or 0) for p in procs)
         return total / duration
 
@@ -67,12 +84,19 @@ def throughput(box: harness.Sandbox, agent: str, workers: int, duration: float, 
         ours.append(run("nxuskit"))
         theirs.append(run("agent"))
     a, b = statistics.median(ours), statistics.median(theirs)
-    return (f"2. throughput, {workers} client processes (req/s) vs ssh-agent",
-            f"{a:,.0f}", f"{b:,.0f}", f"{a / b:.2f}x", ">= 0.5x", a / b >= 0.5)  # fmt: skip
+    return (
+        f"2. throughput, {workers} client processes (req/s) vs ssh-agent",
+        f"{a:,.0f}",
+        f"{b:,.0f}",
+        f"{a / b:.2f}x",
+        ">= 0.5x",
+        a / b >= 0.5,
+    )
 
 
-def process_ratio(box: harness.Sandbox, label: str, ours: list[str], base: list[str],
-                  runs: int, target: float) -> Row:  # fmt: skip
+def process_ratio(
+    box: harness.Sandbox, label: str, ours: list[str], base: list[str], runs: int, target: float
+) -> Row:
     mine, theirs = [], []
     harness.time_process(ours, box.env)  # warm the page cache
     harness.time_process(base, box.env)
@@ -101,11 +125,19 @@ def scaling(rounds: int, calls: int) -> list[Row]:
                     with applied(box.env):
                         connection.reset()
                         nxuskit.auth_resolve("openai")
-                        bucket += latencies(lambda: nxuskit.auth_resolve("openai"), calls)
+                        bucket.extend(latencies(lambda: nxuskit.auth_resolve("openai"), calls))
                         connection.reset()
             a, b = statistics.median(a_all), statistics.median(b_all)
-            rows.append(("6a. resolve p50 (us), 10,000 vs 10 stored credentials",
-                         f"{a:.1f}", f"{b:.1f}", f"{a / b:.2f}x", "<= 1.2x", a / b <= 1.2))  # fmt: skip
+            rows.append(
+                (
+                    "6a. resolve p50 (us), 10,000 vs 10 stored credentials",
+                    f"{a:.1f}",
+                    f"{b:.1f}",
+                    f"{a / b:.2f}x",
+                    "<= 1.2x",
+                    a / b <= 1.2,
+                )
+            )
             idle = harness.rss_kib(small_daemon.pid) / 1024
             rows.append(("6b. idle daemon RSS (MiB)", f"{idle:.1f}", "-", "-", "<= 40", idle <= 40))
             rows += _many_connections(small, small_daemon.pid, 1000)
@@ -136,11 +168,23 @@ def _many_connections(box: harness.Sandbox, pid: int, count: int) -> list[Row]:
     for sock in held:
         sock.close()
     return [
-        (f"6c. daemon RSS with {count} idle connections (MiB)", f"{rss:.1f}", "-", "-", "<= 80",
-         rss <= 80),
-        (f"6d. new client answered with {count} idle connections (ms)", f"{first:.2f}", "-", "-",
-         "<= 50", first <= 50),
-    ]  # fmt: skip
+        (
+            f"6c. daemon RSS with {count} idle connections (MiB)",
+            f"{rss:.1f}",
+            "-",
+            "-",
+            "<= 80",
+            rss <= 80,
+        ),
+        (
+            f"6d. new client answered with {count} idle connections (ms)",
+            f"{first:.2f}",
+            "-",
+            "-",
+            "<= 50",
+            first <= 50,
+        ),
+    ]
 
 
 def _start_to_first_resolve(rounds: int) -> Row:
@@ -160,16 +204,23 @@ def _start_to_first_resolve(rounds: int) -> Row:
                 connection.reset()
             harness.stop(daemon)
     value = statistics.median(times)
-    return ("6e. daemon start to first answered resolve (s)", spread(times), "-", "-", "<= 0.5",
-            value <= 0.5)  # fmt: skip
+    return (
+        "6e. daemon start to first answered resolve (s)",
+        spread(times),
+        "-",
+        "-",
+        "<= 0.5",
+        value <= 0.5,
+    )
 
 
 def render(rows: list[Row]) -> str:
     header = ("figure", "nxuskit", "baseline", "ratio", "target", "met")
     table = [header] + [(*row[:5], {True: "yes", False: "NO", None: "-"}[row[5]]) for row in rows]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |"
-             for r in table]  # fmt: skip
+    lines = [
+        "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in table
+    ]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)
 
@@ -178,12 +229,15 @@ def machine() -> str:
     cpu = "unknown"
     try:
         with open("/proc/cpuinfo") as handle:
-            cpu = next(line.split(":", 1)[1].strip() for line in handle
-                       if line.startswith("model name"))  # fmt: skip
+            cpu = next(
+                line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")
+            )
     except (OSError, StopIteration):
         pass
-    return (f"{platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}), "
-            f"Python {platform.python_version()}")  # fmt: skip
+    return (
+        f"{platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}), "
+        f"Python {platform.python_version()}"
+    )
 
 
 def main() -> int:
@@ -207,13 +261,26 @@ def main() -> int:
                 rows += warm_round_trip(box, agent, rounds, calls)
                 for workers in (8, 64):
                     rows.append(throughput(box, agent, workers, duration, 1 if quick else 3))
-            rows.append(process_ratio(
-                box, "3. app process: import nxuskit + resolve (ms) vs `import json, socket`",
-                [py, "-c", "import nxuskit; nxuskit.auth_resolve('openai')"],
-                [py, "-c", "import json, socket"], runs, 1.3))  # fmt: skip
-            rows.append(process_ratio(
-                box, "4. `nxuskit-cli provider status` (ms) vs `import typer`",
-                [cli, "provider", "status"], [py, "-c", "import typer"], runs, 1.5))  # fmt: skip
+            rows.append(
+                process_ratio(
+                    box,
+                    "3. app process: import nxuskit + resolve (ms) vs `import json, socket`",
+                    [py, "-c", "import nxuskit; nxuskit.auth_resolve('openai')"],
+                    [py, "-c", "import json, socket"],
+                    runs,
+                    1.3,
+                )
+            )
+            rows.append(
+                process_ratio(
+                    box,
+                    "4. `nxuskit-cli provider status` (ms) vs `import typer`",
+                    [cli, "provider", "status"],
+                    [py, "-c", "import typer"],
+                    runs,
+                    1.5,
+                )
+            )
         finally:
             harness.stop(daemon)
     rows += scaling(rounds, calls)
