@@ -78,7 +78,13 @@ def set_(
 
       pass show openai | nxuskit-cli provider set openai
     """
-    name = nxuskit.load_registry().get(provider).name
+    registry = nxuskit.load_registry()
+    if registry.find(provider) is None and api_key is not None and registry.find(api_key):
+        raise InvalidArgument(
+            "the arguments look swapped: the provider comes first, as in "
+            "`nxuskit-cli provider set openai` (and better leave the key out to be prompted)"
+        )
+    name = registry.get(provider).name
     key = api_key if api_key is not None else _read_key(name)
     nxuskit.auth_set_credential(name, key)
     if json_output:

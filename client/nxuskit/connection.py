@@ -56,7 +56,15 @@ class Connection:
         line = json.dumps(request, separators=(",", ":")).encode() + b"\n"
         try:
             self._sock.sendall(line)
-            reply = self._reader.readline(protocol.MAX_MESSAGE_BYTES + 1)
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            # The daemon may have refused us (busy, wrong uid) and closed before our write:
+            # its one-line explanation can still be waiting to be read.
+            reply = self._pending_line()
+            if reply:
+                self._raise_refusal(reply)
+            raise _Closed from exc
+        try:
+            reply = self._reader.readline(protocol.MAX_ANSWER_BYTES)
         except (BrokenPipeError, ConnectionResetError) as exc:
             raise _Closed from exc
         except TimeoutError:
@@ -79,6 +87,21 @@ class Connection:
         if "error" in message:
             raise error_from_wire(message["error"])
         return message.get("result")
+
+    def _pending_line(self) -> bytes:
+        try:
+            return self._reader.readline(protocol.MAX_ANSWER_BYTES)
+        except OSError:
+            return b""
+
+    @staticmethod
+    def _raise_refusal(reply: bytes) -> None:
+        try:
+            message = json.loads(reply)
+        except ValueError:
+            return
+        if isinstance(message, dict) and message.get("error") is not None:
+            raise error_from_wire(message["error"])
 
     def hello(self) -> None:
         """Check that the daemon speaks a protocol this client understands."""

@@ -16,7 +16,11 @@ MIN_PROTOCOL_VERSION = 1
 """The oldest daemon protocol this client can work with."""
 
 MAX_MESSAGE_BYTES = 64 * 1024
-"""The longest line either side accepts, newline included; longer lines end the connection."""
+"""The longest request line the daemon accepts, newline included; longer ones end the
+connection. Answers may be longer (a status of many providers)."""
+
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
+"""The longest answer line the Python client reads."""
 
 MAX_BATCH = 64
 """The most calls one batch array may hold."""

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 AUTH_METHODS = ("api_key", "oauth")
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
 
 
 class ProviderSpec:
@@ -153,6 +154,13 @@ BUILTIN: tuple[ProviderSpec, ...] = (
 )
 
 
+def _shown(name: object) -> str:
+    """``name`` quoted when it looks like a provider name; never echo what may be a key."""
+    if isinstance(name, str) and len(name) <= 24 and _NAME_CHARS.issuperset(name.lower()):
+        return repr(name)
+    return "(that name)"
+
+
 class Registry:
     """Looks providers up by name or alias (case-insensitive)."""
 
@@ -175,9 +183,8 @@ class Registry:
         spec = self.find(name) if isinstance(name, str) else None
         if spec is None:
             known = ", ".join(p.name for p in self.providers)
-            shown = name if isinstance(name, str) and len(name) <= 64 else "(that name)"
             raise UnknownProvider(
-                f"unknown provider {shown!r}: known providers are {known}; "
+                f"unknown provider {_shown(name)}: known providers are {known}; "
                 f"add others in {self.source or paths.config_path()}"
             )
         return spec

@@ -124,7 +124,8 @@ class CredentialService:
         """What the store knows of one provider or all (never a secret)."""
         reg = registry.load(self.config_path)
         specs = [self.provider(provider)] if provider is not None else list(reg.providers)
-        names = await self._stored_names()
+        needs_store = any(spec.requires_auth for spec in specs)
+        names = await self._stored_names() if needs_store else set()
         entries = []
         for spec in specs:
             entry: dict[str, Any] = {

@@ -236,3 +236,13 @@ def test_python_api_end_to_end(sandbox: Sandbox, daemon: Daemon) -> None:
     assert nxuskit.auth_remove_credential("perplexity") is True
     with pytest.raises(nxuskit.NotAuthenticated, match="nxuskit-cli provider set perplexity"):
         nxuskit.auth_resolve("perplexity")
+
+
+def test_swapped_arguments_do_not_echo_the_key(sandbox: Sandbox, daemon: Daemon) -> None:
+    result = run_cli(sandbox, "provider", "set", "gsk_shortkey123", "groq")
+    assert result.returncode == 8
+    assert "swapped" in _one_error_line(result)
+    assert "gsk_shortkey123" not in result.stderr
+    long_unknown = run_cli(sandbox, "provider", "status", "sk-proj-abcdefghijklmnopqrstuvwxyz")
+    assert long_unknown.returncode == 3
+    assert "sk-proj" not in long_unknown.stderr

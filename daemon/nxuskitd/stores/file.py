@@ -2,8 +2,10 @@
 
 Layout of ``credentials.json``::
 
-    {"format": 1, "credentials": {"openai": {"secret": "...", "auth_method": "api_key",
-                                              "updated_at": 1764370000.0}}}
+    {"format": 1, "credentials": {"openai": {"secret": "...", "updated_at": 1764370000.0}}}
+
+A record's optional fields are left out when they hold their default (``auth_method``
+defaults to "api_key", ``expires_at`` to null).
 
 Every change takes an exclusive flock on ``credentials.lock`` (two daemons with different
 sockets may share the file), re-reads the document, writes a temporary file, fsyncs it,
@@ -61,9 +63,17 @@ class FileStore(Store):
     def _ensure_directory(self) -> None:
         try:
             os.makedirs(self.directory, mode=0o700, exist_ok=True)
-            st = os.lstat(self.directory)
         except OSError as exc:
             raise StoreUnavailable(f"cannot create {self.directory}: {exc.strerror}") from None
+        self._check_directory()
+
+    def _check_directory(self) -> None:
+        try:
+            st = os.lstat(self.directory)
+        except FileNotFoundError:
+            return  # nothing stored yet; the first write creates it 0700
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot read {self.directory}: {exc.strerror}") from None
         if not stat.S_ISDIR(st.st_mode):
             raise StoreUnavailable(f"{self.directory} is not a directory: move it away")
         if st.st_uid != os.getuid():
@@ -78,6 +88,7 @@ class FileStore(Store):
 
     def _read(self) -> _Document:
         """The current document (cached while the file's identity and mtime stay put)."""
+        self._check_directory()
         try:
             fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         except FileNotFoundError:
@@ -97,9 +108,10 @@ class FileStore(Store):
             os.close(fd)
         try:
             document = _decoder.decode(data)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
+            cause = str(exc) if isinstance(exc, msgspec.DecodeError) else "not valid UTF-8 JSON"
             raise StoreUnavailable(
-                f"{self.path} is corrupt ({exc}); nothing was changed: restore it from a "
+                f"{self.path} is corrupt ({cause}); nothing was changed: restore it from a "
                 "backup or move it away to start an empty store"
             ) from None
         if document.format != FORMAT:
