@@ -40,7 +40,8 @@ class LineReader:
         """The next line; None at the end of the stream.
 
         Raises LineTooLong when a line (newline included) passes ``max_bytes``,
-        PartialTimeout when a started line stalls, IdleTimeout when nothing comes.
+        PartialTimeout when a started line is not finished within ``partial_timeout``,
+        IdleTimeout when nothing comes for ``idle_timeout``.
         """
         buffer = self._buffer
         while True:

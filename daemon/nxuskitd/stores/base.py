@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import time
+from typing import Any
 
 import msgspec
 
@@ -23,6 +24,10 @@ class Record(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 
     def __repr__(self) -> str:
         return f"Record(auth_method={self.auth_method!r}, secret='***')"
+
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        # msgspec gives every Struct a __rich_repr__ listing all fields, the secret too.
+        return [("auth_method", self.auth_method), ("secret", "***")]
 
 
 class Store(abc.ABC):
