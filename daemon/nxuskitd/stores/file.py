@@ -122,6 +122,12 @@ class FileStore(Store):
         self._cached = (key, document)
         return document
 
+    def _read_fresh(self) -> _Document:
+        """The document as it is on disk now (under the write lock: another daemon sharing
+        the file may have written it within the stat cache's resolution)."""
+        self._cached = None
+        return self._read()
+
     def _check_file(self, st: os.stat_result) -> None:
         if not stat.S_ISREG(st.st_mode):
             raise StoreUnavailable(f"{self.path} is not a regular file: move it away")
@@ -187,14 +193,14 @@ class FileStore(Store):
 
     def set(self, provider: str, record: Record) -> None:
         with self._exclusive():
-            document = self._read()
+            document = self._read_fresh()
             credentials = dict(document.credentials)
             credentials[provider] = record
             self._write(_Document(credentials=credentials))
 
     def delete(self, provider: str) -> bool:
         with self._exclusive():
-            document = self._read()
+            document = self._read_fresh()
             if provider not in document.credentials:
                 return False
             credentials = dict(document.credentials)
