@@ -295,3 +295,15 @@ def test_concurrent_sets_from_separate_instances_lose_nothing(directory: Path) -
     run_threads(8, work)
     expected = sorted(f"t{n}-p{k}" for n in range(8) for k in range(1, 5))
     assert sorted(FileStore(str(directory)).names()) == expected
+
+
+def test_a_write_sweeps_temporaries_a_crashed_writer_left(directory: Path) -> None:
+    store = FileStore(str(directory))
+    store.set("openai", record())
+    leftover = directory / "credentials.json.deadbeef0000.tmp"
+    leftover.write_text('{"format":1,"credentials":{"openai":{"secret":"sk-old"}}}')
+    unrelated = directory / "notes.tmp"
+    unrelated.write_text("not ours")
+    store.set("groq", record())
+    assert not leftover.exists()
+    assert unrelated.exists()

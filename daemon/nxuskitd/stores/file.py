@@ -152,7 +152,18 @@ class FileStore(Store):
             finally:
                 os.close(fd)
 
+    def _sweep_temporaries(self) -> None:
+        """Remove temp files a crashed writer left (they hold secrets); called under the
+        write lock, so no live writer's file is among them."""
+        prefix = os.path.basename(self.path) + "."
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(self.directory):
+                if entry.name.startswith(prefix) and entry.name.endswith(".tmp"):
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
+
     def _write(self, document: _Document) -> None:
+        self._sweep_temporaries()
         data = _encoder.encode(document)
         temporary = f"{self.path}.{secrets.token_hex(6)}.tmp"
         try:
