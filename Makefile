@@ -1,13 +1,17 @@
 # The two commands a newcomer needs:
 #   make run    create .venv, install nxuskit, run nxuskitd in the foreground
-#   make test   install what the tests need (Python and Debian packages), then ruff,
+#   make test   install what the tests need (Python, Debian and the test OAuth server's
+#               npm packages), then ruff,
 #               mypy --strict and the whole pytest suite
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# the real OAuth server the OAuth tests run (oidc-provider; its node_modules is not committed)
+OAUTH_SERVER := tests/oauth_server
+OAUTH_STAMP  := $(OAUTH_SERVER)/node_modules/.installed
 
-.PHONY: run test bench bench-quick lint typecheck system-deps clean
+.PHONY: run test bench bench-keyring bench-quick lint typecheck system-deps oauth-server dist clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +25,12 @@ run: $(STAMP)
 system-deps:
 	@bash packaging/install-test-deps.sh
 
+$(OAUTH_STAMP): $(OAUTH_SERVER)/package-lock.json
+	cd $(OAUTH_SERVER) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(OAUTH_STAMP)
+
+oauth-server: system-deps $(OAUTH_STAMP)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check client daemon cli tests bench
 	$(VENV)/bin/ruff format --check client daemon cli tests bench
@@ -28,14 +38,20 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-test: $(STAMP) system-deps lint typecheck
+test: $(STAMP) system-deps oauth-server lint typecheck
 	$(PY) -m pytest
 
 bench: $(STAMP)
 	$(PY) bench/run.py
 
+bench-keyring: $(STAMP) system-deps
+	$(PY) bench/keyring_vs_daemon.py
+
 bench-quick: $(STAMP)
 	$(PY) bench/run.py --quick --output /dev/null
+
+dist: $(STAMP)
+	PYTHON=$(PY) bash packaging/build.sh
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -5,6 +5,17 @@ set -euo pipefail
 need=()
 command -v socat >/dev/null || need+=(socat)
 command -v setpriv >/dev/null || need+=(util-linux)
+# the service tests: systemd-analyze, systemd-socket-activate and systemd --user itself
+# (no systemd PID 1 is needed; `dpkg -S` puts all three in the systemd package)
+{ command -v systemd-analyze && [ -x /usr/bin/systemd-socket-activate ]; } >/dev/null \
+    || need+=(systemd)
+# the OAuth tests run a real authorization server (oidc-provider 9: Node.js 20.19 or newer)
+{ command -v node && command -v npm; } >/dev/null || need+=(nodejs npm)
+# the keyring tests: gnome-keyring on a private D-Bus bus, looked at with secret-tool
+{ command -v dbus-daemon && command -v dbus-run-session && command -v dbus-monitor; } >/dev/null \
+    || need+=(dbus)
+command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring)
+command -v secret-tool >/dev/null || need+=(libsecret-tools)
 [ ${#need[@]} -eq 0 ] && exit 0
 if ! command -v apt-get >/dev/null; then
     echo "install these packages for the full test suite: ${need[*]}" >&2

@@ -64,6 +64,10 @@ def _clean_env(root: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in PROVIDER_ENV_VARS}
     env.pop("NXUSKIT_SOCKET", None)
     env.pop("NXUSKIT_STORE", None)
+    # Never let a test daemon reach the developer's own keyring (tests that want a Secret
+    # Service start a private one and pass its bus address explicitly).
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    env.pop("PYTHON_KEYRING_BACKEND", None)
     env.update(
         XDG_RUNTIME_DIR=str(root / "run"),
         XDG_DATA_HOME=str(root / "data"),

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from nxuskit_cli import daemon, provider
+from nxuskit_cli import daemon, provider, store
 from nxuskit_cli.output import EXIT_HELP
 
 app = typer.Typer(
@@ -25,6 +25,7 @@ app = typer.Typer(
 )
 app.add_typer(provider.app, name="provider")
 app.add_typer(daemon.app, name="daemon")
+app.add_typer(store.app, name="store")
 
 
 def _version(value: bool) -> None:

@@ -12,6 +12,7 @@ from nxuskit.errors import (
     ConfigError,
     DaemonUnavailable,
     InvalidArgument,
+    LoginFailed,
     NotAuthenticated,
     NxuskitError,
     PermissionDenied,
@@ -20,6 +21,14 @@ from nxuskit.errors import (
     UnknownProvider,
     VersionMismatch,
 )
+
+
+class ServiceError(NxuskitError):
+    """Installing or driving the service failed: no systemd or launchd here, or one of
+    their commands (systemctl, launchctl) failed. CLI only; never on the wire."""
+
+    kind = "service_error"
+
 
 EXIT_CODES: dict[type[NxuskitError], int] = {
     NotAuthenticated: 1,
@@ -32,6 +41,8 @@ EXIT_CODES: dict[type[NxuskitError], int] = {
     InvalidArgument: 8,
     ConfigError: 9,
     ProtocolError: 10,
+    LoginFailed: 11,
+    ServiceError: 12,
 }
 """Exit status per error class (subclasses use their parent's); documented in --help."""
 
@@ -41,7 +52,8 @@ EXIT_INTERRUPTED = 130
 EXIT_HELP = (
     "Exit codes: 0 ok; 1 not authenticated; 2 usage error; 3 unknown provider; "
     "4 daemon unavailable; 5 store unavailable; 6 permission denied; 7 version mismatch; "
-    "8 invalid argument; 9 bad config.toml; 10 protocol error; 70 internal error."
+    "8 invalid argument; 9 bad config.toml; 10 protocol error; 11 login failed; "
+    "12 service manager error (daemon install/start/stop); 70 internal error."
 )
 
 # Piped output keeps whole rows: rich would otherwise cut columns to 80 characters.

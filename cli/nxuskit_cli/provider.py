@@ -13,6 +13,7 @@ from rich.table import Table
 import nxuskit
 from nxuskit.auth import AuthStatus
 from nxuskit.errors import InvalidArgument
+from nxuskit_cli.login import format_expiry, register
 from nxuskit_cli.output import EXIT_HELP, note, print_json, stdout
 
 app = typer.Typer(
@@ -110,15 +111,21 @@ def remove(provider: ProviderArg, json_output: JsonOption = False) -> None:
 
 def _table(statuses: list[AuthStatus]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for column in ("Provider", "Status", "Source", "Auth Methods"):
+    # OAuth tokens expire: a column for it appears only when some credential does.
+    expiring = any(status.expires_at is not None for status in statuses)
+    columns = ("Provider", "Status", "Source", "Auth Methods") + (("Expires",) if expiring else ())
+    for column in columns:
         table.add_column(column, no_wrap=True)
     for status in statuses:
-        table.add_row(
+        row = [
             status.provider,
             _STATUS_TEXT.get(status.status, status.status),
             status.source or DASH,
             ", ".join(status.auth_methods) or DASH,
-        )
+        ]
+        if expiring:
+            row.append(format_expiry(status.expires_at) or DASH)
+        table.add_row(*row)
     return table
 
 
@@ -134,11 +141,14 @@ def status(
     With PROVIDER, exits 1 when it is not authenticated (0 otherwise), so scripts can
     write: nxuskit-cli provider status openai >/dev/null || nxuskit-cli provider set openai
     """
-    statuses = nxuskit.auth_status_all() if provider is None else [nxuskit.auth_status(provider)]
+    report = nxuskit.auth_status_report(provider)
+    statuses = report.statuses
     if json_output:
         print_json([s.to_dict() for s in statuses])
     else:
         stdout.print(_table(statuses))
+        if report.store is not None:
+            print(f"store: {report.store.summary}")
     if provider is not None and not statuses[0].authenticated:
         raise typer.Exit(1)
 
@@ -163,3 +173,6 @@ def list_(json_output: JsonOption = False) -> None:
             spec.default_host or DASH,
         )
     stdout.print(table)
+
+
+register(app)  # provider login, provider logout (nxuskit_cli.login)

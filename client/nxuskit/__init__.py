@@ -17,18 +17,21 @@ This package imports only the standard library. Errors are subclasses of
 from nxuskit.auth import (
     AuthStatus,
     Resolution,
+    StatusReport,
     auth_remove_credential,
     auth_resolve,
     auth_set_credential,
     auth_status,
     auth_status_all,
+    auth_status_report,
 )
-from nxuskit.daemon import daemon_status
+from nxuskit.daemon import daemon_lock, daemon_status
 from nxuskit.errors import (
     ConfigError,
     DaemonBusy,
     DaemonUnavailable,
     InvalidArgument,
+    LoginFailed,
     NotAuthenticated,
     NxuskitError,
     PermissionDenied,
@@ -37,9 +40,20 @@ from nxuskit.errors import (
     UnknownProvider,
     VersionMismatch,
 )
+from nxuskit.login import (
+    LoginResult,
+    LoginStart,
+    auth_login,
+    auth_login_cancel,
+    auth_login_start,
+    auth_login_wait,
+    auth_logout,
+    auth_report_invalid,
+)
 from nxuskit.provider import Provider
 from nxuskit.registry import ProviderSpec
 from nxuskit.registry import load as load_registry
+from nxuskit.store import Migration, StoreInfo, store_info, store_migrate
 
 __version__ = "0.1.0"
 
@@ -49,6 +63,10 @@ __all__ = [
     "DaemonBusy",
     "DaemonUnavailable",
     "InvalidArgument",
+    "LoginFailed",
+    "LoginResult",
+    "LoginStart",
+    "Migration",
     "NotAuthenticated",
     "NxuskitError",
     "PermissionDenied",
@@ -56,15 +74,27 @@ __all__ = [
     "Provider",
     "ProviderSpec",
     "Resolution",
+    "StatusReport",
+    "StoreInfo",
     "StoreUnavailable",
     "UnknownProvider",
     "VersionMismatch",
     "__version__",
+    "auth_login",
+    "auth_login_cancel",
+    "auth_login_start",
+    "auth_login_wait",
+    "auth_logout",
     "auth_remove_credential",
+    "auth_report_invalid",
     "auth_resolve",
     "auth_set_credential",
     "auth_status",
     "auth_status_all",
+    "auth_status_report",
+    "daemon_lock",
     "daemon_status",
     "load_registry",
+    "store_info",
+    "store_migrate",
 ]

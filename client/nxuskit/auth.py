@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from nxuskit.registry import ProviderSpec
+    from nxuskit.store import StoreInfo
 
 
 class Resolution:
@@ -206,6 +207,39 @@ def auth_status_all() -> list[AuthStatus]:
     result = connection.call(protocol.STATUS, {})
     entries = {entry["provider"]: entry for entry in result["providers"]}
     return [_status_from(spec, entries.get(spec.name)) for spec in specs]
+
+
+class StatusReport:
+    """``statuses`` of providers, and the daemon's ``store`` (a ``StoreInfo``; None when
+    the daemon was not asked, because the explicit value or the environment decided)."""
+
+    __slots__ = ("statuses", "store")
+
+    def __init__(self, statuses: list[AuthStatus], store: StoreInfo | None) -> None:
+        self.statuses = statuses
+        self.store = store
+
+    def __repr__(self) -> str:
+        return f"StatusReport(statuses={self.statuses!r}, store={self.store!r})"
+
+
+def auth_status_report(provider: str | None = None) -> StatusReport:
+    """Like ``auth_status_all()`` (or ``auth_status(provider)``), plus which store the
+    daemon uses and why, from the same single round trip.
+
+    Raises UnknownProvider, DaemonUnavailable, StoreUnavailable, VersionMismatch, ConfigError.
+    """
+    from nxuskit.store import StoreInfo
+
+    reg = registry.load()
+    specs = reg.providers if provider is None else [reg.get(provider)]
+    if provider is not None and (not specs[0].requires_auth or _from_env(specs[0]) is not None):
+        return StatusReport([_status_from(specs[0], None)], None)
+    params = {} if provider is None else {"provider": specs[0].name}
+    result = connection.call(protocol.STATUS, params)
+    entries = {entry["provider"]: entry for entry in result["providers"]}
+    statuses = [_status_from(spec, entries.get(spec.name)) for spec in specs]
+    return StatusReport(statuses, StoreInfo.from_wire(result.get("store")))
 
 
 def _check_secret(secret: object) -> str:

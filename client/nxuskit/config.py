@@ -78,7 +78,25 @@ def parse_config(path: str, builtin: tuple[ProviderSpec, ...]) -> tuple[Provider
             raise _fail(path, text, name, None, "must be a table")
         name = alias_of.get(name, name)
         result[name] = _provider(path, text, name, table, result.get(name))
+    _check_names_unique(path, text, result)
     return tuple(result.values())
+
+
+def _check_names_unique(path: str, text: str, providers: dict[str, ProviderSpec]) -> None:
+    """No alias may name another provider: "openai" must always mean OpenAI's entry."""
+    owner: dict[str, str] = {name: name for name in providers}
+    for spec in providers.values():
+        for alias in spec.aliases:
+            taken = owner.get(alias)
+            if taken is not None and taken != spec.name:
+                raise _fail(
+                    path,
+                    text,
+                    spec.name,
+                    "aliases",
+                    f"alias {alias!r} already names the provider {taken!r}",
+                )
+            owner[alias] = spec.name
 
 
 def _provider(
@@ -110,7 +128,7 @@ def _provider(
     elif base is not None:
         methods = base.auth_methods
     else:
-        methods = ("api_key",)
+        methods = ("oauth",) if "oauth" in table else ("api_key",)
 
     aliases = table.get("aliases", list(base.aliases) if base else [])
     if not isinstance(aliases, list) or not all(
@@ -120,6 +138,19 @@ def _provider(
     oauth = table.get("oauth", base.oauth if base else None)
     if oauth is not None and not isinstance(oauth, dict):
         raise _fail(path, text, name, "oauth", "oauth must be a table, like [providers.X.oauth]")
+    if "oauth" in table:
+        from nxuskit.oauth_config import parse_oauth
+
+        oauth = parse_oauth(path, text, name, table["oauth"], base.oauth if base else None)
+    if "oauth" in methods and oauth is None:
+        raise _fail(
+            path,
+            text,
+            name,
+            "auth_methods",
+            f'auth_methods lists "oauth" but there is no [providers.{name}.oauth] table '
+            "with authorize_url, token_url and client_id",
+        )
 
     env = table.get("env", base.env if base else None)
     if env is None and "api_key" in methods:

@@ -17,3 +17,14 @@ def daemon_status() -> dict[str, Any]:
     """
     result: dict[str, Any] = connection.call(protocol.DAEMON_STATUS, {})
     return result
+
+
+def daemon_lock() -> int:
+    """Make the daemon forget the secrets it has cached (``daemon.lock``), like
+    ``gpg-connect-agent reloadagent``: the next resolve reads the store again, which may
+    ask the user to unlock the OS keyring. Returns how many cache entries were dropped.
+
+    Raises DaemonUnavailable, VersionMismatch.
+    """
+    result = connection.call(protocol.DAEMON_LOCK, {})
+    return int(result.get("forgotten", 0)) if isinstance(result, dict) else 0

@@ -12,6 +12,8 @@
     ├── PermissionDenied              the daemon refused this user, or a path has unsafe ownership
     ├── InvalidArgument               a request the daemon (or client) refuses as malformed
     ├── ConfigError                   config.toml cannot be read; the message names file and line
+    ├── LoginFailed                   an OAuth login or token refresh failed: denied, timed out,
+    │                                 cancelled, or the provider refused or could not be reached
     └── ProtocolError                 the other side broke the wire contract (a bug, please report)
 
 Every class has a stable ``kind`` (the ``data.kind`` string on the wire) and a JSON-RPC
@@ -107,6 +109,13 @@ class ConfigError(NxuskitError):
     code = 1006
 
 
+class LoginFailed(NxuskitError):
+    """An OAuth login (or a token refresh) did not succeed; the message says why."""
+
+    kind = "login_failed"
+    code = 1010
+
+
 class ProtocolError(NxuskitError):
     """The other side did not follow the wire contract (a bug in one of the two sides)."""
 
@@ -126,6 +135,7 @@ _BY_KIND: dict[str, type[NxuskitError]] = {
         PermissionDenied,
         InvalidArgument,
         ConfigError,
+        LoginFailed,
         ProtocolError,
     )
 }

@@ -38,6 +38,22 @@ STATUS = "auth.status"
 SET_CREDENTIAL = "auth.set_credential"
 REMOVE_CREDENTIAL = "auth.remove_credential"
 PROVIDER_LIST = "provider.list"
+DAEMON_LOCK = "daemon.lock"
+STORE_MIGRATE = "store.migrate"
+LOGIN_START = "auth.login_start"
+LOGIN_WAIT = "auth.login_wait"
+LOGIN_CANCEL = "auth.login_cancel"
+LOGOUT = "auth.logout"
+REPORT_INVALID = "auth.report_invalid"
+
+LOGIN_WAIT_MAX = 20.0
+"""The longest one ``auth.login_wait`` call blocks (seconds), well inside client timeouts."""
+
+LOGIN_TIMEOUT_DEFAULT = 300.0
+"""How long a login may take when ``auth.login_start`` names no ``timeout`` (seconds)."""
+
+LOGIN_TIMEOUT_MAX = 3600.0
+"""The longest login ``auth.login_start`` accepts (seconds)."""
 
 PARAMS: dict[str, tuple[dict[str, type], dict[str, type]]] = {
     # method: ({required param: JSON type}, {optional param: JSON type})
@@ -48,6 +64,13 @@ PARAMS: dict[str, tuple[dict[str, type], dict[str, type]]] = {
     SET_CREDENTIAL: ({"provider": str, "secret": str}, {}),
     REMOVE_CREDENTIAL: ({"provider": str}, {}),
     PROVIDER_LIST: ({}, {}),
+    DAEMON_LOCK: ({}, {}),
+    STORE_MIGRATE: ({"to": str}, {}),
+    LOGIN_START: ({"provider": str}, {"device": bool, "timeout": float}),
+    LOGIN_WAIT: ({"login_id": str}, {"timeout": float}),
+    LOGIN_CANCEL: ({"login_id": str}, {}),
+    LOGOUT: ({"provider": str}, {}),
+    REPORT_INVALID: ({"provider": str}, {"token_sha256": str}),
 }
 """Every method and its named parameters (positional params are refused with -32602)."""
 

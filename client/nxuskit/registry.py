@@ -26,6 +26,19 @@ if TYPE_CHECKING:
     from typing import Any
 
 AUTH_METHODS = ("api_key", "oauth")
+
+OPENROUTER_OAUTH: dict[str, Any] = {
+    "flow": "openrouter",  # its documented PKCE flow: the code is exchanged for an API key
+    "authorize_url": "https://openrouter.ai/auth",
+    "token_url": "https://openrouter.ai/api/v1/auth/keys",
+    "client_id": None,
+    "scopes": [],
+    "device_authorization_url": None,
+    "revocation_url": None,
+    "redirect_host": "127.0.0.1",
+    "extra_authorize_params": {},
+}
+"""OpenRouter's login (config.toml may override its URLs in [providers.openrouter.oauth])."""
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
 
 
@@ -131,6 +144,7 @@ BUILTIN: tuple[ProviderSpec, ...] = (
         "OPENROUTER_API_KEY",
         ("api_key", "oauth"),
         default_host="https://openrouter.ai/api/v1",
+        oauth=OPENROUTER_OAUTH,
     ),
     ProviderSpec(
         "perplexity",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 
 import anyio
@@ -11,7 +12,7 @@ from nxuskit.errors import NxuskitError
 from nxuskitd import config as daemon_config
 from nxuskitd.hardening import harden_process
 from nxuskitd.runtime import StartupError
-from nxuskitd.server import serve
+from nxuskitd.server import STOP_SIGNALS, serve
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,6 +24,10 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     harden_process()
+    if hasattr(signal, "pthread_sigmask"):
+        # Held back from bind() until the signal handlers are in place: a SIGTERM sent as
+        # soon as the socket answers would otherwise kill the daemon and leave its socket.
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         return anyio.run(serve, config)
     except (StartupError, NxuskitError) as exc:

@@ -29,6 +29,8 @@ class DaemonConfig:
     partial_timeout: float = 10.0
     idle_timeout: float | None = 600.0
     store_timeout: float = 5.0
+    cache_idle: float | None = 600.0
+    cache_max: float | None = 7200.0
     shutdown_grace: float = 5.0
     started_by: str = "hand"
 
@@ -82,6 +84,20 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="give up on a store call after this long (default 5)",
     )
+    parser.add_argument(
+        "--cache-idle",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="forget a cached secret unused this long; 0 caches nothing (default 600)",
+    )
+    parser.add_argument(
+        "--cache-max",
+        type=float,
+        default=7200.0,
+        metavar="SECONDS",
+        help="forget a cached secret this long after reading it, used or not (default 7200)",
+    )
     parser.add_argument("--started-by", choices=STARTED_BY, default="hand", help=argparse.SUPPRESS)
     parser.add_argument("--version", action="version", version=f"nxuskitd {__version__}")
     return parser
@@ -104,5 +120,7 @@ def from_args(argv: list[str] | None = None) -> DaemonConfig:
         partial_timeout=max(0.1, args.partial_timeout),
         idle_timeout=args.idle_timeout if args.idle_timeout > 0 else None,
         store_timeout=max(0.1, args.store_timeout),
+        cache_idle=max(0.0, args.cache_idle),
+        cache_max=max(0.0, args.cache_max),
         started_by=args.started_by,
     )

@@ -1,6 +1,13 @@
-"""Reading newline-framed messages with a size cap and a deadline for half-sent ones."""
+"""Reading newline-framed messages with a size cap.
+
+The reader keeps no timers (a cancel scope per read costs more than the rest of a cached
+resolve); it records when the line now buffered began, and the connection's sweeper
+(``ClientConnection.check``) ends a connection whose half-sent line has stalled.
+"""
 
 from __future__ import annotations
+
+import time
 
 import anyio
 from anyio.abc import ByteReceiveStream
@@ -10,38 +17,22 @@ class LineTooLong(Exception):
     """A message exceeded the size cap before its newline arrived."""
 
 
-class PartialTimeout(Exception):
-    """A message was started but not finished in time."""
-
-
-class IdleTimeout(Exception):
-    """Nothing arrived on the connection for the idle limit."""
-
-
 class LineReader:
     """Yields one line at a time (without its newline) from a byte stream."""
 
-    def __init__(
-        self,
-        stream: ByteReceiveStream,
-        max_bytes: int,
-        partial_timeout: float,
-        idle_timeout: float | None = None,
-    ) -> None:
+    def __init__(self, stream: ByteReceiveStream, max_bytes: int) -> None:
         self._stream = stream
         self._max = max_bytes
-        self._partial_timeout = partial_timeout
-        self._idle_timeout = idle_timeout
         self._buffer = bytearray()
         self._scanned = 0
-        self._deadline: float | None = None  # when the line now in the buffer must be done
+        self.partial_since: float | None = None
+        """``time.monotonic()`` when the unfinished line in the buffer began, else None.
+        A deadline for the whole line, not per chunk: dripping bytes does not extend it."""
 
     async def receive_line(self) -> bytes | None:
         """The next line; None at the end of the stream.
 
-        Raises LineTooLong when a line (newline included) passes ``max_bytes``,
-        PartialTimeout when a started line is not finished within ``partial_timeout``,
-        IdleTimeout when nothing comes for ``idle_timeout``.
+        Raises LineTooLong when a line (newline included) passes ``max_bytes``.
         """
         buffer = self._buffer
         while True:
@@ -52,28 +43,21 @@ class LineReader:
                 line = bytes(buffer[:end])
                 del buffer[: end + 1]
                 self._scanned = 0
-                self._deadline = None
+                self.partial_since = time.monotonic() if buffer else None
                 return line
             self._scanned = len(buffer)
             if len(buffer) >= self._max:
                 raise LineTooLong
-            timeout = self._idle_timeout
-            if buffer:
-                # A deadline for the whole line, not per chunk: a client dripping one byte
-                # at a time must not hold a connection for hours.
-                if self._deadline is None:
-                    self._deadline = anyio.current_time() + self._partial_timeout
-                timeout = max(0.0, self._deadline - anyio.current_time())
+            if buffer and self.partial_since is None:
+                self.partial_since = time.monotonic()
             try:
-                with anyio.fail_after(timeout):
-                    chunk = await self._stream.receive()
-            except TimeoutError:
-                raise PartialTimeout if buffer else IdleTimeout from None
+                chunk = await self._stream.receive()
             except (anyio.EndOfStream, anyio.BrokenResourceError):
                 if buffer:  # a last message without its newline still counts
                     line = bytes(buffer)
                     buffer.clear()
                     self._scanned = 0
+                    self.partial_since = None
                     return line
                 return None
             buffer += chunk

@@ -11,6 +11,8 @@ from typing import Any
 from nxuskit import protocol
 from nxuskitd import __version__
 from nxuskitd.dispatch import Handler
+from nxuskitd.oauth import OAuthManager
+from nxuskitd.oauth.methods import oauth_handlers
 from nxuskitd.service import CredentialService
 
 
@@ -40,11 +42,18 @@ class DaemonState:
             "started_by": self.started_by,
             "uptime": round(time.time() - self.started_at, 3),
             "connections": self.connections(),
+            "cache": service.cache_info(),
         }
 
 
-def handlers(service: CredentialService, state: DaemonState) -> dict[str, Handler]:
-    """Every method in ``nxuskit.protocol.PARAMS``, each bound to its service call."""
+def handlers(
+    service: CredentialService, state: DaemonState, oauth: OAuthManager | None = None
+) -> dict[str, Handler]:
+    """Every method in ``nxuskit.protocol.PARAMS``, each bound to its service call.
+
+    ``oauth`` serves the login methods; the server passes the one whose ``run`` it
+    started (without it, logins answer login_failed, and refresh still works).
+    """
 
     async def hello(params: Any) -> Any:
         return state.hello(service)
@@ -67,6 +76,12 @@ def handlers(service: CredentialService, state: DaemonState) -> dict[str, Handle
     async def provider_list(params: Any) -> Any:
         return service.providers()
 
+    async def daemon_lock(params: Any) -> Any:
+        return service.lock()
+
+    async def store_migrate(params: Any) -> Any:
+        return await service.migrate_store(params.to)
+
     bound: dict[str, Handler] = {
         protocol.HELLO: hello,
         protocol.DAEMON_STATUS: daemon_status,
@@ -75,7 +90,10 @@ def handlers(service: CredentialService, state: DaemonState) -> dict[str, Handle
         protocol.SET_CREDENTIAL: set_credential,
         protocol.REMOVE_CREDENTIAL: remove_credential,
         protocol.PROVIDER_LIST: provider_list,
+        protocol.DAEMON_LOCK: daemon_lock,
+        protocol.STORE_MIGRATE: store_migrate,
     }
+    bound.update(oauth_handlers(oauth or OAuthManager(service)))
     missing = set(protocol.PARAMS) - set(bound)
     assert not missing, f"methods in the contract without a handler: {missing}"
     return bound

@@ -4,29 +4,40 @@ Start-up: private socket directory, instance lock, store, socket (0600 from birt
 Loop: each accepted connection is checked (peer uid, connection cap) and served in its
 own task. Shutdown, on SIGTERM or SIGINT: stop accepting, let requests in flight finish
 (up to ``shutdown_grace``), remove the socket this daemon created, release the lock.
+
+Under systemd or launchd the socket is handed over (``activation``): the daemon serves it
+but never binds, chmods or removes its path, which belongs to the service manager; it
+tells systemd READY=1 once serving, STOPPING=1 at shutdown, and pings its watchdog. The
+instance lock is kept then too: systemd runs one instance of the unit, but a daemon
+started by hand (or by a client) on the same path would otherwise share the store.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import signal
+import time
 from collections.abc import Callable
 
 import anyio
 from anyio.abc import ByteStream, TaskGroup
 
 from nxuskit.errors import DaemonBusy, PermissionDenied
-from nxuskitd import runtime
+from nxuskitd import activation, runtime
 from nxuskitd.config import DaemonConfig
 from nxuskitd.connection import ClientConnection
 from nxuskitd.dispatch import Dispatcher, encode
 from nxuskitd.listener import Listener, UnixListener
 from nxuskitd.methods import DaemonState, handlers
+from nxuskitd.oauth import OAuthManager
 from nxuskitd.service import CredentialService
 from nxuskitd.stores import open_store
 
 log = logging.getLogger("nxuskitd")
+STOP_SIGNALS = frozenset((signal.SIGTERM, signal.SIGINT, signal.SIGHUP))
+"""Signals the daemon handles; ``main`` blocks them until ``serve`` listens for them."""
 
 
 class Server:
@@ -49,6 +60,7 @@ class Server:
         async with anyio.create_task_group() as tasks:
             accepting = anyio.CancelScope()
             tasks.start_soon(self._accept_until_stopped, tasks, accepting)
+            tasks.start_soon(self._sweep)
             if on_ready is not None:
                 on_ready()
             await self._stop.wait()
@@ -60,6 +72,16 @@ class Server:
                 while self.connections:
                     await anyio.sleep(0.01)
             tasks.cancel_scope.cancel()
+
+    async def _sweep(self) -> None:
+        """End connections that broke a time limit (see ``ClientConnection.check``)."""
+        limits = [self.config.partial_timeout, self.config.idle_timeout or 4.0]
+        interval = min(1.0, *(limit / 4 for limit in limits))
+        while True:
+            await anyio.sleep(interval)
+            now = time.monotonic()
+            for connection in list(self.connections):
+                connection.check(now)
 
     async def _accept_until_stopped(self, tasks: TaskGroup, scope: anyio.CancelScope) -> None:
         with scope:
@@ -121,20 +143,46 @@ class Server:
 
 async def serve(config: DaemonConfig) -> int:
     """Run the daemon described by ``config``; the exit status when it ends."""
+    activated = activation.adopt()
+    if activated is not None:
+        config = dataclasses.replace(
+            config, socket_path=activated.path, started_by=activated.manager
+        )
+    notifier = activation.Notifier.from_environment()
     socket_dir = os.path.dirname(config.socket_path)
-    runtime.ensure_private_directory(socket_dir)
-    lock = runtime.InstanceLock(config.socket_path)
     try:
-        store, reason = open_store(config.store, config.data_dir)
-        service = CredentialService(store, reason, config.store_timeout, config.config_path)
-        sock, identity = runtime.bind_socket(config.socket_path)
+        runtime.ensure_private_directory(socket_dir)
+        lock = runtime.InstanceLock(config.socket_path)
+    except BaseException:
+        if activated is not None:
+            activated.sock.close()
+        raise
+    try:
+        store, reason = open_store(config.store, config.data_dir, config.store_timeout)
+        service = CredentialService(
+            store,
+            reason,
+            config.store_timeout,
+            config.config_path,
+            cache_idle=config.cache_idle,
+            cache_max=config.cache_max,
+            data_dir=config.data_dir,
+        )
+        if activated is None:
+            sock, identity = runtime.bind_socket(config.socket_path)
+        else:
+            sock, identity = activated.sock, None
         listener = await UnixListener.from_socket(sock, config.socket_path)
         state = DaemonState(config.socket_path, config.started_by)
-        server = Server(config, listener, Dispatcher(handlers(service, state)))
+        oauth = OAuthManager(service)  # logins run in its task group, started below
+        server = Server(config, listener, Dispatcher(handlers(service, state, oauth)))
         state.connections = lambda: len(server.connections)
         try:
             async with anyio.create_task_group() as tasks:
-                tasks.start_soon(_watch_signals, server)
+                tasks.start_soon(_watch_signals, server, notifier.stopping)
+                tasks.start_soon(notifier.keep_watchdog)
+                tasks.start_soon(service.expire_forever)
+                tasks.start_soon(oauth.run)
 
                 def ready() -> None:
                     log.info(
@@ -144,24 +192,30 @@ async def serve(config: DaemonConfig) -> int:
                         store.description,
                         reason,
                     )
+                    notifier.ready(f"serving {listener.description}")
 
                 await server.run(ready)
                 tasks.cancel_scope.cancel()
         finally:
-            runtime.unlink_if_ours(config.socket_path, identity)
-            store.close()
+            if identity is not None:  # an adopted socket's path is the service manager's
+                runtime.unlink_if_ours(config.socket_path, identity)
+            service.store.close()
         log.info("stopped")
         return 0
     finally:
         lock.release()
 
 
-async def _watch_signals(server: Server) -> None:
+async def _watch_signals(server: Server, on_stop: Callable[[], object]) -> None:
     with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
+        # main() blocked these until now, so one sent during start-up waits here, handled.
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         async for signum in signals:
             if signum == signal.SIGHUP:
                 log.info("SIGHUP: config.toml is re-read on its next change; nothing to do")
                 continue
             log.info("%s: shutting down", signal.Signals(signum).name)
+            on_stop()
             server.stop()
             return

@@ -9,8 +9,9 @@ waiting on D-Bus) costs its callers a ``store_unavailable`` error, not the whole
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import anyio
@@ -19,10 +20,23 @@ import anyio.to_thread
 from nxuskit import protocol, registry
 from nxuskit.errors import InvalidArgument, NotAuthenticated, NxuskitError, StoreUnavailable
 from nxuskit.registry import ProviderSpec
+from nxuskitd.cache import SessionCache
 from nxuskitd.stores import Record, Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+MAX_STUCK = 4  # store calls left hanging before new ones fail at once
+NAMES = ":names"  # the cache key of the stored providers' names (never a provider name)
+
+
+class _Flight:
+    """One store read that concurrent callers of the same key wait for together."""
+
+    def __init__(self) -> None:
+        self.done = anyio.Event()
+        self.value: Any = None
+        self.error: NxuskitError | None = None
+        self.finished = False
 
 
 class CredentialService:
@@ -34,14 +48,25 @@ class CredentialService:
         store_reason: str,
         store_timeout: float = 5.0,
         config_path: str | None = None,
+        cache_idle: float | None = 600.0,
+        cache_max: float | None = 7200.0,
+        data_dir: str | None = None,
     ) -> None:
         self.store = store
         self.store_reason = store_reason
         self.store_timeout = store_timeout
         self.config_path = config_path
-        self._records: dict[str, Record | None] = {}  # None: known to be absent
-        self._names: set[str] | None = None
+        self.data_dir = data_dir
+        self.cache = SessionCache(cache_idle, cache_max)  # values: Record, None (absent), names
+        self.store_reads = 0
+        """Records read from the store (not from the cache) since start: a debug counter."""
+        self._flights: dict[str, _Flight] = {}
+        self._writing = anyio.Lock()  # a migration excludes set and remove
         self._limiter = anyio.CapacityLimiter(1)
+        self._stuck = 0  # store calls given up on whose threads still wait (a hung keyring)
+        self._stuck_lock = threading.Lock()
+        self.refresh_hook: Callable[[ProviderSpec, Record], Awaitable[Record]] | None = None
+        """Set by the OAuth manager: turns an expiring OAuth record into a fresh one."""
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -50,34 +75,94 @@ class CredentialService:
         return registry.load(self.config_path).get(name)
 
     async def _in_store(self, function: Callable[..., T], *args: Any) -> T:
-        with anyio.move_on_after(self.store_timeout):
+        if self._stuck >= MAX_STUCK:  # each call would leave one more thread hanging
+            raise StoreUnavailable(
+                f"the credential store ({self.store.description}) is not answering: "
+                f"{self._stuck} earlier calls still wait for it"
+            )
+        state = {"started": False, "over": False}
+
+        def call() -> T:
+            with self._stuck_lock:
+                if state["over"]:  # the caller gave up before it began: skip it
+                    raise StoreUnavailable("abandoned")
+                state["started"] = True
             try:
+                return function(*args)
+            finally:
+                with self._stuck_lock:
+                    if state["over"]:
+                        self._stuck -= 1  # counted as stuck when its caller gave up
+                    state["started"] = False
+
+        try:
+            with anyio.move_on_after(self.store_timeout):
                 return await anyio.to_thread.run_sync(
-                    function, *args, limiter=self._limiter, abandon_on_cancel=True
+                    call, limiter=self._limiter, abandon_on_cancel=True
                 )
-            except NxuskitError:
-                raise
-            except Exception as exc:
-                log.warning("store error: %s", type(exc).__name__)
-                raise StoreUnavailable(
-                    f"the credential store ({self.store.kind}) failed: {type(exc).__name__}"
-                ) from None
+        except NxuskitError:
+            raise
+        except Exception as exc:
+            log.warning("store error: %s", type(exc).__name__)
+            raise StoreUnavailable(
+                f"the credential store ({self.store.kind}) failed: {type(exc).__name__}"
+            ) from None
+        finally:
+            with self._stuck_lock:
+                state["over"] = True
+                if state["started"]:  # still running in its thread: it hangs
+                    self._stuck += 1
+        hint = " (a hung D-Bus, or an unlock prompt nobody answered?)"
         raise StoreUnavailable(
             f"the credential store ({self.store.description}) did not answer within "
-            f"{self.store_timeout:g}s"
+            f"{self.store_timeout:g}s{hint if self.store.kind == 'keyring' else ''}"
         )
 
+    async def _cached(self, key: str, function: Callable[..., T], *args: Any) -> T:
+        """The cached value of ``key``, else ``function(*args)`` read from the store once,
+        however many callers ask at the same time (they share the one read)."""
+        while True:
+            hit, value = self.cache.get(key)
+            if hit:
+                return value  # type: ignore[no-any-return]
+            flight = self._flights.get(key)
+            if flight is None:
+                break
+            await flight.done.wait()
+            if flight.error is not None:
+                raise type(flight.error)(flight.error.message)
+            if flight.finished:
+                return flight.value  # type: ignore[no-any-return]
+            # the reader was cancelled: try again, maybe as the reader
+        flight = self._flights[key] = _Flight()
+        generation = self.cache.generation
+        try:
+            flight.value = await self._in_store(function, *args)
+            flight.finished = True
+            if key != NAMES:
+                self.store_reads += 1
+            self.cache.put(key, flight.value, generation)
+        except NxuskitError as error:
+            flight.error = error
+            raise
+        finally:
+            del self._flights[key]
+            flight.done.set()
+        return flight.value  # type: ignore[no-any-return]
+
     async def _record(self, name: str) -> Record | None:
-        if name in self._records:
-            return self._records[name]
-        record = await self._in_store(self.store.get, name)
-        self._records[name] = record
-        return record
+        return await self._cached(name, self.store.get, name)
 
     async def _stored_names(self) -> set[str]:
-        if self._names is None:
-            self._names = set(await self._in_store(self.store.names))
-        return self._names
+        return set(await self._cached(NAMES, self.store.names))
+
+    def _remember(self, name: str, record: Record | None) -> None:
+        """Put what a set (``record``) or remove (None) wrote into the cache at once."""
+        hit, names = self.cache.get(NAMES)
+        self.cache.forget(name)  # reads under way must not put an older answer back
+        self.cache.put(name, record)
+        if hit:
+            self.cache.put(NAMES, (set(names) | {name}) if record else (set(names) - {name}))
 
     def store_info(self) -> dict[str, str]:
         """Which store serves, and why it was chosen."""
@@ -87,10 +172,31 @@ class CredentialService:
             "reason": self.store_reason,
         }
 
-    def drop_cache(self) -> None:
-        """Forget every cached record (the next read goes to the store)."""
-        self._records.clear()
-        self._names = None
+    def drop_cache(self) -> int:
+        """Forget every cached record (the next read goes to the store); how many."""
+        return self.cache.drop()
+
+    def lock(self) -> dict[str, Any]:
+        """``daemon.lock``: forget the cached secrets now."""
+        dropped = self.drop_cache()
+        log.info("locked: forgot %d cached entries", dropped)
+        return {"locked": True, "forgotten": dropped}
+
+    def cache_info(self) -> dict[str, Any]:
+        """The session cache's limits and counters, for ``daemon.status``."""
+        return {
+            "entries": len(self.cache),
+            "idle_timeout": self.cache.idle,
+            "max_lifetime": self.cache.maximum,
+            "store_reads": self.store_reads,
+        }
+
+    async def expire_forever(self) -> None:
+        """Forget cached entries past their idle or maximum time, until cancelled."""
+        while True:
+            await anyio.sleep(self.cache.sweep_interval())
+            if self.cache.expire():
+                log.debug("forgot cached entries past their time")
 
     # -- the methods -----------------------------------------------------------------
 
@@ -111,6 +217,8 @@ class CredentialService:
             raise NotAuthenticated(
                 f"no credential for {spec.name}: {hint}run `nxuskit-cli provider set {spec.name}`"
             )
+        if record.auth_method == protocol.OAUTH and self.refresh_hook is not None:
+            record = await self.refresh_hook(spec, record)
         source = protocol.SOURCE_OAUTH if record.auth_method == protocol.OAUTH else "store"
         return {
             "provider": spec.name,
@@ -167,23 +275,64 @@ class CredentialService:
                 "the credential contains a line break or control character: pass the key alone"
             )
         record = Record(secret=value, auth_method=protocol.API_KEY, updated_at=time.time())
-        await self._in_store(self.store.set, spec.name, record)
-        self._records[spec.name] = record
-        if self._names is not None:
-            self._names.add(spec.name)
+        async with self._writing:
+            await self._in_store(self.store.set, spec.name, record)
+            self._remember(spec.name, record)
         log.info("stored a credential for %s in the %s store", spec.name, self.store.kind)
         return {"provider": spec.name, "stored": True, "store": self.store.kind}
 
     async def remove_credential(self, provider: str) -> dict[str, Any]:
         """Remove ``provider``'s stored credential, if any."""
         spec = self.provider(provider)
-        removed = await self._in_store(self.store.delete, spec.name)
-        self._records[spec.name] = None
-        if self._names is not None:
-            self._names.discard(spec.name)
+        async with self._writing:
+            removed = await self._in_store(self.store.delete, spec.name)
+            self._remember(spec.name, None)
         if removed:
             log.info("removed the stored credential of %s", spec.name)
         return {"provider": spec.name, "removed": removed}
+
+    async def migrate_store(self, to: str) -> dict[str, Any]:
+        """``store.migrate``: move every credential to the ``to`` store ("keyring" or
+        "file"), each copy verified before its source is deleted, then serve from it."""
+        from nxuskitd import migrate
+        from nxuskitd.stores import MIGRATED, record_choice
+
+        if to not in ("keyring", "file"):
+            raise InvalidArgument(f"to: choose keyring or file, not {to!r}")
+        if self.data_dir is None:
+            raise InvalidArgument("this nxuskitd was started without a data directory")
+        source, data_dir = self.store, self.data_dir
+        before = self.store_info()
+        if to == source.kind:
+            return {"from": before, "to": before, "moved": [], "replaced": [], "kept": [],
+                    "left_in_source": []}  # fmt: skip
+        async with self._writing:
+            target = await anyio.to_thread.run_sync(
+                migrate.open_target, to, data_dir, self.store_timeout
+            )
+            report = await migrate.copy_all(self._in_store, source, target)
+            self.store, self.store_reason = target, MIGRATED
+            self.drop_cache()
+            await anyio.to_thread.run_sync(record_choice, data_dir, to)
+        source.close()
+        log.info("migrated %d credentials to %s", len(report["moved"]), target.description)
+        return {"from": before, "to": self.store_info(), **report}
+
+    async def reload_record(self, name: str) -> Record | None:
+        """``name``'s record read from the store itself, not the cache (then cached):
+        what an OAuth refresh checks before it spends a refresh token."""
+        record = await self._in_store(self.store.get, name)
+        self._remember(name, record)
+        return record
+
+    async def store_record(self, name: str, record: Record) -> None:
+        """Store an OAuth login's or refresh's record. It is cached even when the store
+        write fails, so a rotated refresh token is not lost while the daemon runs."""
+        try:
+            async with self._writing:
+                await self._in_store(self.store.set, name, record)
+        finally:
+            self._remember(name, record)
 
     def providers(self) -> dict[str, Any]:
         """The registry, as ``provider.list`` answers it."""

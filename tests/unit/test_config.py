@@ -228,3 +228,16 @@ def test_broken_edit_is_an_error_then_a_fix_is_picked_up(tmp_path: Path) -> None
         registry.load(path)
     write(tmp_path, '[providers.acme]\nenv = "ACME_FIXED"\n')
     assert registry.load(path).get("acme").env == "ACME_FIXED"
+
+
+def test_an_alias_cannot_take_over_another_provider(tmp_path) -> None:
+    import pytest
+
+    from nxuskit.config import parse_config
+    from nxuskit.errors import ConfigError
+    from nxuskit.registry import BUILTIN
+
+    path = tmp_path / "config.toml"
+    path.write_text('[providers.acme]\nenv = "ACME_KEY"\naliases = ["openai"]\n')
+    with pytest.raises(ConfigError, match=r"line 3.*alias 'openai' already names"):
+        parse_config(str(path), BUILTIN)

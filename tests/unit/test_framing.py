@@ -1,7 +1,8 @@
-"""LineReader over in-memory streams: chunking, the size cap, timeouts, the last line."""
+"""LineReader over in-memory streams: chunking, the size cap, partial lines, the last line."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 
 import anyio
@@ -9,12 +10,11 @@ import pytest
 from anyio.abc import ByteReceiveStream
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from nxuskitd.framing import IdleTimeout, LineReader, LineTooLong, PartialTimeout
+from nxuskitd.framing import LineReader, LineTooLong
 
 pytestmark = pytest.mark.anyio
 
 MAX = 64
-SLOW = 30.0  # a timeout that must not fire during a test
 
 
 class ChunkStream(ByteReceiveStream):
@@ -37,10 +37,8 @@ class Pipe:
         self.sender, receiver = anyio.create_memory_object_stream[bytes](1000)
         self.stream = ChunkStream(receiver)
 
-    def reader(
-        self, max_bytes: int = MAX, partial: float = SLOW, idle: float | None = SLOW
-    ) -> LineReader:
-        return LineReader(self.stream, max_bytes, partial, idle)
+    def reader(self, max_bytes: int = MAX) -> LineReader:
+        return LineReader(self.stream, max_bytes)
 
     def feed(self, *chunks: bytes, close: bool = False) -> None:
         for chunk in chunks:
@@ -134,7 +132,7 @@ async def test_line_without_newline_over_max_raises_without_waiting(pipe: Pipe) 
     # The sender stays open: the reader must not wait for a newline that cannot help.
     pipe.feed(b"q" * MAX)
     with anyio.fail_after(5), pytest.raises(LineTooLong):
-        await pipe.reader(partial=SLOW, idle=SLOW).receive_line()
+        await pipe.reader().receive_line()
 
 
 async def test_huge_chunk_without_newline_raises(pipe: Pipe) -> None:
@@ -148,88 +146,35 @@ async def test_max_minus_one_without_newline_at_eof_is_a_line(pipe: Pipe) -> Non
     assert await lines(pipe.reader()) == [b"e" * (MAX - 1)]
 
 
-async def test_partial_timeout_for_a_started_line(pipe: Pipe) -> None:
+async def test_no_partial_line_before_any_bytes(pipe: Pipe) -> None:
+    reader = pipe.reader()
+    assert reader.partial_since is None
+    pipe.feed(b"whole\n")
+    assert await reader.receive_line() == b"whole"
+    assert reader.partial_since is None
+
+
+async def test_a_started_line_is_stamped_once_not_per_chunk(pipe: Pipe) -> None:
+    """The deadline is for the whole line: a client dripping bytes cannot extend it."""
+    reader = pipe.reader()
     pipe.feed(b'{"half":')
-    started = anyio.current_time()
-    with anyio.fail_after(5), pytest.raises(PartialTimeout):
-        await pipe.reader(partial=0.1, idle=SLOW).receive_line()
-    assert anyio.current_time() - started < 2
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(reader.receive_line)
+        while reader.partial_since is None:
+            await anyio.sleep(0.001)
+        first = reader.partial_since
+        await anyio.sleep(0.02)
+        pipe.feed(b'"more')
+        await anyio.sleep(0.02)
+        assert reader.partial_since == first
+        pipe.feed(b'"}\n')
+    assert reader.partial_since is None
 
 
-async def test_idle_timeout_when_nothing_comes(pipe: Pipe) -> None:
-    started = anyio.current_time()
-    with anyio.fail_after(5), pytest.raises(IdleTimeout):
-        await pipe.reader(partial=SLOW, idle=0.1).receive_line()
-    assert anyio.current_time() - started < 2
-
-
-async def test_idle_none_waits_for_ever(pipe: Pipe) -> None:
-    reader = pipe.reader(partial=0.05, idle=None)
-    with anyio.move_on_after(0.3) as scope:
-        await reader.receive_line()
-    assert scope.cancelled_caught
-
-
-async def test_partial_timeout_applies_to_leftover_after_a_line(pipe: Pipe) -> None:
+async def test_leftover_after_a_line_starts_a_new_deadline(pipe: Pipe) -> None:
+    reader = pipe.reader()
     pipe.feed(b"done\npart")
-    reader = pipe.reader(partial=0.1, idle=SLOW)
+    before = time.monotonic()
     assert await reader.receive_line() == b"done"
-    with anyio.fail_after(5), pytest.raises(PartialTimeout):
-        await reader.receive_line()
-
-
-async def test_idle_between_lines_is_not_partial(pipe: Pipe) -> None:
-    # After a complete line the buffer is empty, so the idle limit applies, not the partial.
-    pipe.feed(b"done\n")
-    reader = pipe.reader(partial=0.05, idle=0.4)
-    assert await reader.receive_line() == b"done"
-    with anyio.fail_after(5), pytest.raises(IdleTimeout):
-        await reader.receive_line()
-
-
-async def test_partial_timeout_is_a_deadline_not_reset_by_each_byte(pipe: Pipe) -> None:
-    """A client dripping one byte at a time cannot hold a half-sent message open."""
-    reader = pipe.reader(partial=0.3, idle=SLOW)
-
-    async def drip() -> None:
-        for _ in range(40):  # 40 x 0.05 s is far beyond the 0.3 s deadline
-            await pipe.sender.send(b".")
-            await anyio.sleep(0.05)
-
-    async with anyio.create_task_group() as tasks:
-        tasks.start_soon(drip)
-        started = anyio.current_time()
-        with anyio.fail_after(5), pytest.raises(PartialTimeout):
-            await reader.receive_line()
-        assert anyio.current_time() - started < 1.5
-        tasks.cancel_scope.cancel()
-
-
-async def test_a_slow_line_within_the_deadline_is_read(pipe: Pipe) -> None:
-    reader = pipe.reader(partial=2.0, idle=SLOW)
-
-    async def trickle() -> None:
-        for piece in (b"sl", b"ow", b"\n"):
-            await pipe.sender.send(piece)
-            await anyio.sleep(0.05)
-
-    async with anyio.create_task_group() as tasks:
-        tasks.start_soon(trickle)
-        assert await reader.receive_line() == b"slow"
-
-
-async def test_deadline_starts_again_for_the_next_line(pipe: Pipe) -> None:
-    # Each line takes ~0.25 s, well within 0.6 s; the three together take longer than that.
-    reader = pipe.reader(partial=0.6, idle=SLOW)
-
-    async def send_lines() -> None:
-        for _ in range(3):
-            await pipe.sender.send(b"a")
-            await anyio.sleep(0.25)
-            await pipe.sender.send(b"b\n")
-
-    async with anyio.create_task_group() as tasks:
-        tasks.start_soon(send_lines)
-        started = anyio.current_time()
-        assert [await reader.receive_line() for _ in range(3)] == [b"ab", b"ab", b"ab"]
-        assert anyio.current_time() - started > 0.6  # so one deadline for all would have fired
+    assert reader.partial_since is not None
+    assert reader.partial_since >= before

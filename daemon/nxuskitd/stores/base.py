@@ -21,9 +21,15 @@ class Record(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     auth_method: str = "api_key"
     updated_at: float = msgspec.field(default_factory=time.time)
     expires_at: float | None = None
+    # OAuth token records only (absent from API-key records, so older files read as before):
+    refresh_token: str | None = None
+    """Never leaves the daemon: resolve answers with ``secret``, the access token."""
+    scope: str | None = None
+    token_type: str | None = None
 
     def __repr__(self) -> str:
-        return f"Record(auth_method={self.auth_method!r}, secret='***')"
+        refresh = ", refresh_token='***'" if self.refresh_token is not None else ""
+        return f"Record(auth_method={self.auth_method!r}, secret='***'{refresh})"
 
     def __rich_repr__(self) -> list[tuple[str, Any]]:
         # msgspec gives every Struct a __rich_repr__ listing all fields, the secret too.

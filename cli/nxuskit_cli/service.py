@@ -1,0 +1,148 @@
+"""What ``nxuskit-cli daemon install|uninstall|start|stop|logs`` do.
+
+``install`` and ``uninstall`` build a plan with the platform's service manager
+(``managers``: systemd user units on Linux, a LaunchAgent on macOS) and carry it out step
+by step, stopping at the first failure; ``--dry-run`` prints the plan (every file in full,
+every command) and does nothing. Where no service manager can be used (a container, a
+system without systemd) they refuse, saying why and pointing at ``--dry-run``.
+
+``start``, ``stop`` and ``logs`` drive the service when it is installed, and otherwise the
+plain daemon: started in the background as a client would start it, stopped with SIGTERM,
+its log read from the file the autostarted daemon writes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+from nxuskit import paths
+from nxuskit_cli import managers, units
+from nxuskit_cli.output import ServiceError, note
+from nxuskit_cli.steps import Step, StopDaemon, running_daemon
+
+
+def carry_out(plan: list[Step], dry_run: bool) -> None:
+    """Apply ``plan`` in order (stopping at the first failure), or print it."""
+    if dry_run:
+        print("# dry run: nothing is written or run")
+        for step in plan:
+            print(step.describe())
+        return
+    for step in plan:
+        line = step.apply()
+        if line:
+            print(line)
+
+
+def _require(manager: managers.Manager, action: str) -> None:
+    reason = manager.unavailable()
+    if reason:
+        raise ServiceError(
+            f"{reason}, so nxuskitd cannot be {action} as a {manager.name} service here. "
+            "`nxuskit-cli daemon install --dry-run` prints the files and commands to use "
+            f"where {manager.name} runs; without a service manager, clients start nxuskitd "
+            "on demand"
+        )
+
+
+def _managed(manager: managers.Manager) -> bool:
+    return manager.unavailable() is None and manager.installed()
+
+
+def install(dry_run: bool) -> None:
+    """Install nxuskitd as a service of this platform's manager and enable it."""
+    manager = managers.current()
+    if dry_run:
+        reason = manager.unavailable()
+        if reason:
+            note(f"{reason}: these steps would fail here")
+    else:
+        _require(manager, "installed")
+    plan = manager.install(units.find_nxuskitd())
+    if paths.socket_path() != manager.socket():
+        note(
+            f"NXUSKIT_SOCKET is {paths.socket_path()} but the service listens on "
+            f"{manager.socket()}: unset NXUSKIT_SOCKET so that clients find it"
+        )
+    carry_out(plan, dry_run)
+    if not dry_run:
+        print(
+            f"nxuskitd is installed as a {manager.name} service: it starts on the first "
+            f"connection to {manager.socket()}. Check it with: nxuskit-cli daemon status"
+        )
+
+
+def uninstall(dry_run: bool) -> None:
+    """Stop, disable and remove the service (the stored credentials stay)."""
+    manager = managers.current()
+    if not dry_run:
+        _require(manager, "uninstalled")
+    carry_out(manager.uninstall(), dry_run)
+
+
+def start() -> None:
+    """Start the service, or (not installed) the daemon in the background."""
+    manager = managers.current()
+    if _managed(manager):
+        carry_out(manager.start(), dry_run=False)
+        return
+    from nxuskit import autostart
+
+    socket = paths.socket_path()
+    autostart.start_daemon(socket)
+    info = running_daemon(socket) or {}
+    print(
+        f"nxuskitd (pid {info.get('pid', '?')}) serves {socket}; it is not a service: "
+        "`nxuskit-cli daemon install` makes it one"
+    )
+
+
+def stop() -> None:
+    """Stop the service (until ``start`` or the next login) and any other daemon on the
+    socket; without a service, the daemon on the socket."""
+    manager = managers.current()
+    plan: list[Step] = manager.stop() if _managed(manager) else []
+    plan.append(StopDaemon(paths.socket_path(), outside_manager=bool(plan)))
+    carry_out(plan, dry_run=False)
+
+
+def logs(follow: bool, lines: int) -> int:
+    """Show the daemon's log (the journal, or the log file); the exit status."""
+    manager = managers.current()
+    argv = manager.logs(follow, lines) if _managed(manager) else None
+    if argv:
+        try:
+            return subprocess.run(argv, check=False).returncode
+        except FileNotFoundError:
+            raise ServiceError(f"{argv[0]} is not installed; cannot show the journal") from None
+    return _tail(managers.log_file(), follow, lines)
+
+
+def _tail(path: str, follow: bool, lines: int) -> int:
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - kept open while following
+    except FileNotFoundError:
+        note(
+            f"no log at {path} yet: a daemon started by a client (or launchd) writes it; "
+            "one run in the foreground (nxuskitd) logs to its terminal"
+        )
+        return 0
+    with handle:
+        handle.seek(0, os.SEEK_END)
+        handle.seek(max(0, handle.tell() - 256 * 1024))
+        tail = handle.read().decode("utf-8", "replace").splitlines()[-lines:] if lines else []
+        for line in tail:
+            print(line)
+        if not follow:
+            return 0
+        try:
+            while True:
+                chunk = handle.read()
+                if chunk:
+                    print(chunk.decode("utf-8", "replace"), end="", flush=True)
+                else:
+                    time.sleep(0.5)
+        except KeyboardInterrupt:
+            return 0

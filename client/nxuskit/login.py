@@ -1,0 +1,179 @@
+"""OAuth logins, logout, and reporting a rejected token: the daemon does the OAuth work.
+
+::
+
+    start = auth_login_start("acme")            # or device=True for a device code
+    print(start.authorization_url)              # the user opens it (or enters start.user_code)
+    result = auth_login_wait(start.login_id)    # blocks until the daemon stored the tokens
+    auth_logout("acme")                         # revoke at the server, delete the tokens
+
+``auth_login`` does all three steps with a callback for the "open this" part, and cancels
+the login in the daemon when it is interrupted (Ctrl-C). The daemon holds the PKCE
+verifier, the loopback listener and the tokens; nothing secret passes through here.
+"""
+
+from __future__ import annotations
+
+import time
+
+from nxuskit import connection, protocol, registry
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+
+class LoginStart:
+    """A login the daemon has started: what to show the user, and its ``login_id``.
+
+    Browser logins have ``authorization_url`` (and the loopback ``redirect_uri`` it
+    returns to); device logins have ``user_code`` and
+    ``verification_uri`` (and maybe ``verification_uri_complete``). ``expires_in`` is
+    the time left, in seconds, to finish the login.
+    """
+
+    __slots__ = (
+        "authorization_url",
+        "expires_in",
+        "flow",
+        "login_id",
+        "provider",
+        "redirect_uri",
+        "user_code",
+        "verification_uri",
+        "verification_uri_complete",
+    )
+
+    def __init__(self, answer: dict[str, Any]) -> None:
+        self.login_id: str = answer["login_id"]
+        self.provider: str = answer["provider"]
+        self.flow: str = answer.get("flow", "browser")
+        self.expires_in: float = float(answer.get("expires_in") or 0.0)
+        self.authorization_url: str | None = answer.get("authorization_url")
+        self.redirect_uri: str | None = answer.get("redirect_uri")
+        self.user_code: str | None = answer.get("user_code")
+        self.verification_uri: str | None = answer.get("verification_uri")
+        self.verification_uri_complete: str | None = answer.get("verification_uri_complete")
+
+    def __repr__(self) -> str:
+        return f"LoginStart(provider={self.provider!r}, flow={self.flow!r})"
+
+
+class LoginResult:
+    """A finished login: the provider, and when its access token expires (or None)."""
+
+    __slots__ = ("auth_method", "expires_at", "provider", "scope", "store")
+
+    def __init__(self, answer: dict[str, Any]) -> None:
+        self.provider: str = answer["provider"]
+        self.auth_method: str = answer.get("auth_method", protocol.OAUTH)
+        self.expires_at: float | None = answer.get("expires_at")
+        self.scope: str | None = answer.get("scope")
+        self.store: str | None = answer.get("store")
+
+    def __repr__(self) -> str:
+        return f"LoginResult(provider={self.provider!r}, expires_at={self.expires_at!r})"
+
+
+def auth_login_start(
+    provider: str, device: bool = False, timeout: float = protocol.LOGIN_TIMEOUT_DEFAULT
+) -> LoginStart:
+    """Ask the daemon to start an OAuth login for ``provider`` (finished within ``timeout``
+    seconds, else it fails). ``device=True`` uses the device-code flow.
+
+    Raises UnknownProvider, InvalidArgument (no OAuth login for that provider, or no
+    device flow), LoginFailed (the provider refused to start), DaemonUnavailable.
+    """
+    spec = registry.load().get(provider)
+    params: dict[str, Any] = {"provider": spec.name, "timeout": float(timeout)}
+    if device:
+        params["device"] = True
+    return LoginStart(connection.call(protocol.LOGIN_START, params))
+
+
+def auth_login_wait(login_id: str, timeout: float | None = None) -> LoginResult | None:
+    """Wait for a started login to finish; its result, or None if ``timeout`` seconds
+    passed first (None waits as long as the daemon lets the login run).
+
+    Waits on a connection of its own, so other threads' calls are not held up.
+    Raises LoginFailed (denied, timed out, cancelled, refused), InvalidArgument (unknown
+    ``login_id``), DaemonUnavailable.
+    """
+    deadline = None if timeout is None else time.monotonic() + timeout
+    conn = connection.open_connection()
+    try:
+        while True:
+            step = protocol.LOGIN_WAIT_MAX
+            if deadline is not None:
+                step = min(step, max(deadline - time.monotonic(), 0.0))
+            answer = conn.call(protocol.LOGIN_WAIT, {"login_id": login_id, "timeout": step})
+            if answer.get("status") != "pending":
+                return LoginResult(answer)
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
+    finally:
+        conn.close()
+
+
+def auth_login_cancel(login_id: str) -> bool:
+    """Cancel a login in the daemon; True when it was still running."""
+    answer = connection.call(protocol.LOGIN_CANCEL, {"login_id": login_id})
+    return bool(answer.get("cancelled"))
+
+
+def auth_login(
+    provider: str,
+    on_start: Callable[[LoginStart], object] | None = None,
+    device: bool = False,
+    timeout: float = protocol.LOGIN_TIMEOUT_DEFAULT,
+) -> LoginResult:
+    """Log in to ``provider`` and wait until the daemon has stored the tokens.
+
+    ``on_start`` receives the LoginStart (show its URL or code to the user). An
+    interruption (KeyboardInterrupt) or error while waiting cancels the login in the
+    daemon. Raises what auth_login_start and auth_login_wait raise.
+    """
+    start = auth_login_start(provider, device=device, timeout=timeout)
+    try:
+        if on_start is not None:
+            on_start(start)
+        result = auth_login_wait(start.login_id)
+    except BaseException:
+        import contextlib
+
+        with contextlib.suppress(Exception):  # the original error is the one to report
+            auth_login_cancel(start.login_id)
+        raise
+    assert result is not None
+    return result
+
+
+def auth_logout(provider: str) -> dict[str, Any]:
+    """Log out of ``provider``: the daemon revokes the tokens at the server (where the
+    provider has a revocation_url) and deletes them. Returns ``{"provider", "removed",
+    "revoked"}`` (``revoked`` is None when the provider offers no revocation).
+
+    Raises UnknownProvider, DaemonUnavailable, StoreUnavailable.
+    """
+    spec = registry.load().get(provider)
+    answer: dict[str, Any] = connection.call(protocol.LOGOUT, {"provider": spec.name})
+    return answer
+
+
+def auth_report_invalid(provider: str, secret: str | None = None) -> bool:
+    """Tell the daemon the provider rejected its token; it refreshes once. Pass the
+    ``secret`` you used, so a token already replaced is not refreshed again. True when
+    a new token is ready (resolve again to get it).
+
+    Raises NotAuthenticated (the login cannot be renewed: log in again), LoginFailed,
+    UnknownProvider, DaemonUnavailable.
+    """
+    spec = registry.load().get(provider)
+    params: dict[str, Any] = {"provider": spec.name}
+    if secret is not None:
+        import hashlib
+
+        params["token_sha256"] = hashlib.sha256(secret.encode("utf-8")).hexdigest()
+    answer = connection.call(protocol.REPORT_INVALID, params)
+    return bool(answer.get("refreshed"))

@@ -1,0 +1,162 @@
+"""Checking a provider's ``[providers.NAME.oauth]`` table (a contract other programs write).
+
+::
+
+    [providers.acme]
+    auth_methods = ["oauth"]                  # may also list "api_key"
+    [providers.acme.oauth]
+    authorize_url = "https://id.example.com/auth"
+    token_url = "https://id.example.com/token"
+    client_id = "nxuskit"
+    scopes = ["openid"]
+    # optional:
+    device_authorization_url = "https://id.example.com/device"   # RFC 8628 device flow
+    revocation_url = "https://id.example.com/revoke"             # RFC 7009, used by logout
+    redirect_host = "127.0.0.1"         # or "localhost" (listens on 127.0.0.1 and ::1)
+    extra_authorize_params = { prompt = "consent" }
+    flow = "oauth2"                     # or "openrouter": its PKCE flow that yields an API key
+
+The result is a plain dict with every key present (``None`` or empty when not given), so
+the daemon reads it without re-checking. URLs must be https, except on loopback hosts.
+Imported only when config.toml has such a table.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from nxuskit.errors import ConfigError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+FLOWS = ("oauth2", "openrouter")
+REDIRECT_HOSTS = ("127.0.0.1", "localhost")
+URL_FIELDS = ("authorize_url", "token_url", "device_authorization_url", "revocation_url")
+FIELDS = (*URL_FIELDS, "client_id", "scopes", "redirect_host", "extra_authorize_params", "flow")
+RESERVED_PARAMS = frozenset(
+    (
+        "client_id",
+        "redirect_uri",
+        "response_type",
+        "state",
+        "scope",
+        "code_challenge",
+        "code_challenge_method",
+        "callback_url",
+    )
+)
+LOOPBACK_HOSTS = frozenset(("127.0.0.1", "localhost", "::1"))
+EMPTY: dict[str, Any] = {
+    "flow": "oauth2",
+    "authorize_url": None,
+    "token_url": None,
+    "client_id": None,
+    "scopes": [],
+    "device_authorization_url": None,
+    "revocation_url": None,
+    "redirect_host": "127.0.0.1",
+    "extra_authorize_params": {},
+}
+
+
+def _line(text: str, name: str, field: str | None) -> int:
+    """The line of FIELD in ``[providers.NAME.oauth]``, else of that header, else of
+    ``oauth =`` in ``[providers.NAME]``; 0 when none is found."""
+    quoted = rf"\"?{re.escape(name)}\"?"
+    header = re.compile(rf"^\s*\[\s*providers\s*\.\s*{quoted}\s*\.\s*\"?oauth\"?\s*\]")
+    parent = re.compile(rf"^\s*\[\s*providers\s*\.\s*{quoted}\s*\]")
+    lines = text.splitlines()
+    for number, line in enumerate(lines, 1):
+        if header.match(line):
+            if field is not None:
+                for offset, inner in enumerate(lines[number:], number + 1):
+                    if inner.lstrip().startswith("["):
+                        break
+                    if re.match(rf"\s*{re.escape(field)}\s*=", inner):
+                        return offset
+            return number
+    for number, line in enumerate(lines, 1):
+        if parent.match(line):
+            for offset, inner in enumerate(lines[number:], number + 1):
+                if inner.lstrip().startswith("["):
+                    break
+                if re.match(r"\s*oauth\s*=", inner):
+                    return offset
+            return number
+    return 0
+
+
+def _url_problem(field: str, value: object) -> str | None:
+    if not isinstance(value, str):
+        return f"{field} must be a string URL"
+    parts = urlsplit(value)
+    host = parts.hostname or ""
+    if parts.scheme == "https" and host:
+        return None
+    if parts.scheme == "http" and host in LOOPBACK_HOSTS:
+        return None
+    return f"{field} must be an https:// URL (http:// only on 127.0.0.1, ::1 or localhost)"
+
+
+def parse_oauth(
+    path: str, text: str, name: str, table: dict[str, Any], base: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The checked OAuth settings of provider ``name``: ``table`` over ``base`` (a
+    built-in's settings, which config may override field by field).
+
+    Raises ConfigError naming the file and the line of the offending field.
+    """
+
+    def fail(field: str | None, problem: str) -> ConfigError:
+        line = _line(text, name, field)
+        where = f"{path}, line {line}" if line else path
+        return ConfigError(f"{where}: [providers.{name}.oauth] {problem}")
+
+    for field in table:
+        if field not in FIELDS:
+            known = ", ".join(sorted(FIELDS))
+            raise fail(field, f"unknown field {field!r} (known: {known})")
+    result = {**EMPTY, **(base or {}), **table}
+    if result["flow"] not in FLOWS:
+        raise fail("flow", f"flow must be one of {', '.join(FLOWS)}")
+    for field in URL_FIELDS:
+        if result[field] is None:
+            continue
+        problem = _url_problem(field, result[field])
+        if problem:
+            raise fail(field, problem)
+    for field in ("authorize_url", "token_url"):
+        if result[field] is None:
+            raise fail(None, f"{field} is required")
+    client_id = result["client_id"]
+    if client_id is not None and (not isinstance(client_id, str) or not client_id.strip()):
+        raise fail("client_id", "client_id must be a non-empty string")
+    if result["flow"] == "oauth2" and client_id is None:
+        raise fail(None, "client_id is required (the id registered with the provider)")
+    scopes = result["scopes"]
+    if not isinstance(scopes, list) or not all(
+        isinstance(s, str) and s and not re.search(r"\s", s) for s in scopes
+    ):
+        raise fail("scopes", 'scopes must be a list of scope names, like ["openid"]')
+    if result["redirect_host"] not in REDIRECT_HOSTS:
+        raise fail("redirect_host", 'redirect_host must be "127.0.0.1" or "localhost"')
+    extra = result["extra_authorize_params"]
+    if not isinstance(extra, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in extra.items()
+    ):
+        raise fail(
+            "extra_authorize_params",
+            'extra_authorize_params must be a table of strings, like { prompt = "consent" }',
+        )
+    reserved = sorted(RESERVED_PARAMS.intersection(extra))
+    if reserved:
+        raise fail(
+            "extra_authorize_params",
+            f"extra_authorize_params may not set {', '.join(reserved)}: nxuskit sets those",
+        )
+    result["scopes"] = list(scopes)
+    result["extra_authorize_params"] = dict(extra)
+    return result

@@ -1,0 +1,136 @@
+"""Keeping OAuth access tokens fresh: the daemon is the one process that refreshes.
+
+``Refresher.fresh`` answers a resolve: a token outside its refresh margin is returned as
+it is; otherwise one refresh per provider runs, and every concurrent resolve of that
+provider waits for it and shares its outcome. The refresh re-reads the stored record
+first (another login or daemon may have replaced it), and stores the rotated refresh
+token before anyone is answered: a rotating refresh token used twice gets the whole
+grant revoked at many servers, which is how tools that refresh in each process log
+their users out. A refresh runs shielded from its first caller's cancellation, bounded
+by its own timeout. ``invalid_grant`` means the login is over: the record is removed
+and callers get not_authenticated with the fix.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import anyio
+
+from nxuskit import protocol
+from nxuskit.errors import LoginFailed, NotAuthenticated, NxuskitError
+from nxuskit.registry import ProviderSpec
+from nxuskitd.oauth import http
+from nxuskitd.oauth.settings import login_hint, settings_for
+from nxuskitd.oauth.tokens import is_expired, needs_refresh
+from nxuskitd.service import CredentialService
+from nxuskitd.stores import Record
+
+log = logging.getLogger(__name__)
+
+REFRESH_TIMEOUT = 30.0
+DEAD_GRANT_ERRORS = frozenset(("invalid_grant", "invalid_token", "unauthorized_client"))
+
+
+class _Flight:
+    """One refresh in progress, and its outcome once ``done`` is set."""
+
+    def __init__(self) -> None:
+        self.done = anyio.Event()
+        self.record: Record | None = None
+        self.error: NxuskitError | None = None
+
+
+class Refresher:
+    """Refreshes tokens for ``service``'s store, one refresh per provider at a time."""
+
+    def __init__(self, service: CredentialService) -> None:
+        self._service = service
+        self._flights: dict[str, _Flight] = {}
+        self.refreshes = 0
+        """Refreshes that reached the token endpoint since start (for status and tests)."""
+
+    async def fresh(self, spec: ProviderSpec, record: Record) -> Record:
+        """``record``, or a refreshed one when its access token is (nearly) expired."""
+        if not needs_refresh(record):
+            return record
+        return await self.refresh(spec, record, forced=False)
+
+    async def refresh(self, spec: ProviderSpec, seen: Record, forced: bool) -> Record:
+        """Refresh ``spec``'s token (or join the refresh already running).
+
+        ``seen`` is the record the caller holds; ``forced`` refreshes even a token that
+        looks valid (a client reported it rejected) unless the stored one changed since.
+        Raises NotAuthenticated (the login is over) or LoginFailed (no refresh now).
+        """
+        flight = self._flights.get(spec.name)
+        if flight is None:
+            flight = _Flight()
+            self._flights[spec.name] = flight
+            try:
+                with anyio.CancelScope(shield=True):
+                    flight.record = await self._refresh(spec, seen, forced)
+            except NxuskitError as error:
+                flight.error = error
+            except Exception:
+                log.exception("refreshing the %s token failed", spec.name)
+                flight.error = LoginFailed(
+                    f"refreshing the {spec.name} token failed; see the nxuskitd log"
+                )
+            finally:
+                del self._flights[spec.name]
+                flight.done.set()
+        else:
+            await flight.done.wait()
+        if flight.error is not None:
+            raise type(flight.error)(flight.error.message)
+        assert flight.record is not None
+        return flight.record
+
+    async def _refresh(self, spec: ProviderSpec, seen: Record, forced: bool) -> Record:
+        name, hint = spec.name, login_hint(spec.name)
+        current = await self._service.reload_record(name)
+        if current is None:
+            raise NotAuthenticated(f"{name} is not logged in: {hint}")
+        if current.auth_method != protocol.OAUTH:
+            return current  # replaced by an API key meanwhile
+        if current.secret != seen.secret and not needs_refresh(current):
+            return current  # refreshed, or logged in again, since the caller looked
+        if not current.refresh_token:
+            if forced or is_expired(current):
+                raise NotAuthenticated(f"the {name} login has expired (no refresh token): {hint}")
+            return current
+        settings = settings_for(spec)
+        endpoint = http.host_of(settings.token_url)
+        try:
+            with anyio.fail_after(REFRESH_TIMEOUT):
+                self.refreshes += 1
+                tokens = await http.refresh(settings, current.refresh_token)
+        except http.TokenError as error:
+            if error.error in DEAD_GRANT_ERRORS:
+                await self._forget(name, current)
+                log.warning("the %s login ended at %s: %s", name, endpoint, error.error)
+                raise NotAuthenticated(
+                    f"the {name} login is no longer valid ({error.error}): {hint}"
+                ) from None
+            raise LoginFailed(
+                f"could not refresh the {name} token: {endpoint} answered {error.explained}"
+            ) from None
+        except (http.EndpointUnavailable, TimeoutError) as problem:
+            reason = str(problem) or f"{endpoint} did not answer in {REFRESH_TIMEOUT:g}s"
+            if not forced and not is_expired(current):
+                log.warning("refresh of %s postponed: %s", name, reason)
+                return current
+            raise LoginFailed(
+                f"could not refresh the {name} token: {reason}; retry later, or {hint}"
+            ) from None
+        record = tokens.to_record(previous=current)
+        await self._service.store_record(name, record)
+        log.info("refreshed the %s access token", name)
+        return record
+
+    async def _forget(self, name: str, dead: Record) -> None:
+        """Remove a record whose grant the server has ended, unless it was replaced."""
+        latest = await self._service.reload_record(name)
+        if latest is not None and latest.refresh_token == dead.refresh_token:
+            await self._service.remove_credential(name)
