@@ -8,10 +8,10 @@ re-opened once when the daemon went away between calls, and never shared across 
 
 from __future__ import annotations
 
+import _thread
 import json
 import os
 import socket
-import threading
 
 from nxuskit import paths, protocol
 from nxuskit.errors import (
@@ -173,13 +173,13 @@ def _unavailable(path: str, exc: OSError) -> DaemonUnavailable:
     return DaemonUnavailable(f"cannot connect to nxuskitd at {path}: {exc.strerror or exc}")
 
 
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()
 _shared: tuple[str, Connection] | None = None
 
 
 def _drop_after_fork() -> None:
     global _lock, _shared  # noqa: PLW0603 - the child must not share the parent's socket
-    _lock = threading.Lock()
+    _lock = _thread.allocate_lock()
     _shared = None
 
 

@@ -121,6 +121,8 @@ class OAuthManager:
                         log.exception("login for %s failed", login.provider)
                         login.fail(LoginFailed("the login failed inside nxuskitd; see its log"))
                 if timer.cancelled_caught:
+                    with anyio.CancelScope(shield=True):
+                        await login.close()  # closed before anyone hears of the timeout
                     login.fail(
                         LoginFailed(
                             f"the login to {login.provider} timed out after {login.timeout:g}s"
