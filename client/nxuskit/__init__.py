@@ -14,48 +14,111 @@ This package imports only the standard library. Errors are subclasses of
 ``NxuskitError`` (see ``nxuskit.errors``).
 """
 
-from nxuskit.auth import (
-    AuthStatus,
-    Resolution,
-    StatusReport,
-    auth_remove_credential,
-    auth_resolve,
-    auth_set_credential,
-    auth_status,
-    auth_status_all,
-    auth_status_report,
-)
-from nxuskit.daemon import daemon_lock, daemon_status
-from nxuskit.errors import (
-    ConfigError,
-    DaemonBusy,
-    DaemonUnavailable,
-    InvalidArgument,
-    LoginFailed,
-    NotAuthenticated,
-    NxuskitError,
-    PermissionDenied,
-    ProtocolError,
-    StoreUnavailable,
-    UnknownProvider,
-    VersionMismatch,
-)
-from nxuskit.login import (
-    LoginResult,
-    LoginStart,
-    auth_login,
-    auth_login_cancel,
-    auth_login_start,
-    auth_login_wait,
-    auth_logout,
-    auth_report_invalid,
-)
-from nxuskit.provider import Provider
-from nxuskit.registry import ProviderSpec
-from nxuskit.registry import load as load_registry
-from nxuskit.store import Migration, StoreInfo, store_info, store_migrate
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
+
+# Public name -> (module, attribute). Imported on first use (PEP 562), so an app that
+# only resolves never loads the login, store or provider modules.
+_EXPORTS: dict[str, tuple[str, str]] = {
+    "daemon_lock": ("nxuskit.daemon", "daemon_lock"),
+    "daemon_status": ("nxuskit.daemon", "daemon_status"),
+    "Migration": ("nxuskit.store", "Migration"),
+    "StoreInfo": ("nxuskit.store", "StoreInfo"),
+    "store_info": ("nxuskit.store", "store_info"),
+    "store_migrate": ("nxuskit.store", "store_migrate"),
+    "AuthStatus": ("nxuskit.auth", "AuthStatus"),
+    "ConfigError": ("nxuskit.errors", "ConfigError"),
+    "DaemonBusy": ("nxuskit.errors", "DaemonBusy"),
+    "DaemonUnavailable": ("nxuskit.errors", "DaemonUnavailable"),
+    "InvalidArgument": ("nxuskit.errors", "InvalidArgument"),
+    "LoginFailed": ("nxuskit.errors", "LoginFailed"),
+    "LoginResult": ("nxuskit.login", "LoginResult"),
+    "LoginStart": ("nxuskit.login", "LoginStart"),
+    "NotAuthenticated": ("nxuskit.errors", "NotAuthenticated"),
+    "NxuskitError": ("nxuskit.errors", "NxuskitError"),
+    "PermissionDenied": ("nxuskit.errors", "PermissionDenied"),
+    "ProtocolError": ("nxuskit.errors", "ProtocolError"),
+    "Provider": ("nxuskit.provider", "Provider"),
+    "ProviderSpec": ("nxuskit.registry", "ProviderSpec"),
+    "Resolution": ("nxuskit.auth", "Resolution"),
+    "StatusReport": ("nxuskit.auth", "StatusReport"),
+    "StoreUnavailable": ("nxuskit.errors", "StoreUnavailable"),
+    "UnknownProvider": ("nxuskit.errors", "UnknownProvider"),
+    "VersionMismatch": ("nxuskit.errors", "VersionMismatch"),
+    "auth_login": ("nxuskit.login", "auth_login"),
+    "auth_login_cancel": ("nxuskit.login", "auth_login_cancel"),
+    "auth_login_start": ("nxuskit.login", "auth_login_start"),
+    "auth_login_wait": ("nxuskit.login", "auth_login_wait"),
+    "auth_logout": ("nxuskit.login", "auth_logout"),
+    "auth_remove_credential": ("nxuskit.auth", "auth_remove_credential"),
+    "auth_report_invalid": ("nxuskit.login", "auth_report_invalid"),
+    "auth_resolve": ("nxuskit.auth", "auth_resolve"),
+    "auth_set_credential": ("nxuskit.auth", "auth_set_credential"),
+    "auth_status": ("nxuskit.auth", "auth_status"),
+    "auth_status_all": ("nxuskit.auth", "auth_status_all"),
+    "auth_status_report": ("nxuskit.auth", "auth_status_report"),
+    "load_registry": ("nxuskit.registry", "load"),
+}
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from nxuskit.auth import (
+        AuthStatus,
+        Resolution,
+        StatusReport,
+        auth_remove_credential,
+        auth_resolve,
+        auth_set_credential,
+        auth_status,
+        auth_status_all,
+        auth_status_report,
+    )
+    from nxuskit.daemon import daemon_lock, daemon_status
+    from nxuskit.errors import (
+        ConfigError,
+        DaemonBusy,
+        DaemonUnavailable,
+        InvalidArgument,
+        LoginFailed,
+        NotAuthenticated,
+        NxuskitError,
+        PermissionDenied,
+        ProtocolError,
+        StoreUnavailable,
+        UnknownProvider,
+        VersionMismatch,
+    )
+    from nxuskit.login import (
+        LoginResult,
+        LoginStart,
+        auth_login,
+        auth_login_cancel,
+        auth_login_start,
+        auth_login_wait,
+        auth_logout,
+        auth_report_invalid,
+    )
+    from nxuskit.provider import Provider
+    from nxuskit.registry import ProviderSpec
+    from nxuskit.registry import load as load_registry
+    from nxuskit.store import Migration, StoreInfo, store_info, store_migrate
+
+
+def __getattr__(name: str) -> object:
+    target = _EXPORTS.get(name)
+    if target is None:
+        raise AttributeError(f"module 'nxuskit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(target[0]), target[1])
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "AuthStatus",

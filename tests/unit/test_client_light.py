@@ -117,3 +117,21 @@ def test_cli_does_not_import_the_daemon(env: dict[str, str]) -> None:
     loaded = loaded_after(code, env)
     assert "nxuskit_cli.app" in loaded
     assert "nxuskitd" not in loaded
+
+
+def test_public_names_load_on_first_use() -> None:
+    code = (
+        "import sys, nxuskit\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('nxuskit.'))\n"
+        "assert loaded == [], loaded\n"
+        "for name in nxuskit.__all__: getattr(nxuskit, name)\n"
+        "from nxuskit import *\n"
+        "assert 'nxuskit.login' in sys.modules\n"
+        "try:\n"
+        "    nxuskit.no_such_name\n"
+        "except AttributeError:\n"
+        "    print('ok')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
