@@ -194,7 +194,10 @@ def test_request_in_flight_at_shutdown_gets_its_answer(
             return True
 
         assert wait_until(release_the_store, timeout=5)
-        answer = client.read_json(timeout=10)
+        try:
+            answer = client.read_json(timeout=10)
+        except AssertionError as exc:  # keep the daemon's side of the story
+            raise AssertionError(f"{exc}\n--- daemon log ---\n{daemon.log()}") from None
         assert answer["id"] == 42
         assert error_kind(answer) == "store_unavailable", answer
     assert daemon.process.wait(10) == 0, daemon.log()
