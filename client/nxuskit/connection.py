@@ -12,6 +12,7 @@ import _thread
 import json
 import os
 import socket
+import struct
 
 from nxuskit import paths, protocol
 from nxuskit.errors import (
@@ -24,7 +25,7 @@ from nxuskit.errors import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, NoReturn
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -39,15 +40,38 @@ class Connection:
     def __init__(self, path: str, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.path = path
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._sock.settimeout(timeout)
         try:
+            self._sock.settimeout(timeout)
             self._sock.connect(path)
+            # From here on the socket blocks, with the timeout kept by the kernel
+            # (SO_RCVTIMEO/SO_SNDTIMEO): Python's own timeout would add a poll() per call.
+            self._sock.settimeout(None)
+            whole = int(timeout)
+            limit = struct.pack("ll", whole, int((timeout - whole) * 1_000_000))
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, limit)
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, limit)
         except BaseException:
             self._sock.close()
             raise
-        self._reader = self._sock.makefile("rb")
+        self._buffer = bytearray()
         self._next_id = 0
         self.daemon_info: dict[str, Any] = {}
+
+    def _read_line(self) -> bytes:
+        """The next answer line (newline included); b"" once the daemon closed."""
+        buffer = self._buffer
+        while True:
+            end = buffer.find(b"\n")
+            if end >= 0:
+                line = bytes(buffer[: end + 1])
+                del buffer[: end + 1]
+                return line
+            if len(buffer) > protocol.MAX_ANSWER_BYTES:
+                raise ProtocolError("the daemon sent an answer over the size limit")
+            chunk = self._sock.recv(65536)
+            if not chunk:
+                return b""
+            buffer += chunk
 
     def call(self, method: str, params: dict[str, Any]) -> Any:
         """Send one request and wait for its answer."""
@@ -63,16 +87,14 @@ class Connection:
             if reply:
                 self._raise_refusal(reply)
             raise _Closed from exc
+        except (BlockingIOError, TimeoutError):  # SO_SNDTIMEO: the daemon reads nothing
+            self._timed_out(method)
         try:
-            reply = self._reader.readline(protocol.MAX_ANSWER_BYTES)
+            reply = self._read_line()
         except (BrokenPipeError, ConnectionResetError) as exc:
             raise _Closed from exc
-        except TimeoutError:
-            self.close()
-            raise DaemonUnavailable(
-                f"nxuskitd at {self.path} did not answer {method} in time; "
-                "check it with: nxuskit-cli provider status"
-            ) from None
+        except (BlockingIOError, TimeoutError):  # SO_RCVTIMEO expired
+            self._timed_out(method)
         if not reply:
             raise _Closed
         try:
@@ -88,10 +110,17 @@ class Connection:
             raise error_from_wire(message["error"])
         return message.get("result")
 
+    def _timed_out(self, method: str) -> NoReturn:
+        self.close()
+        raise DaemonUnavailable(
+            f"nxuskitd at {self.path} did not answer {method} in time; "
+            "check it with: nxuskit-cli daemon status"
+        ) from None
+
     def _pending_line(self) -> bytes:
         try:
-            return self._reader.readline(protocol.MAX_ANSWER_BYTES)
-        except OSError:
+            return self._read_line()
+        except (OSError, ProtocolError):
             return b""
 
     @staticmethod
@@ -123,7 +152,6 @@ class Connection:
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
-        self._reader.close()
         self._sock.close()
 
 
