@@ -214,6 +214,63 @@ def _start_to_first_resolve(rounds: int) -> Row:
     )
 
 
+def keyring_rows(rounds: int, calls: int, runs: int) -> list[Row]:
+    """Item 5: the daemon's session against the keyring library on a real Secret Service."""
+    import tempfile
+
+    import keyring_vs_daemon
+
+    sys.path.insert(0, str(HERE.parent))
+    from tests.integration.secret_service import SecretService
+
+    service = SecretService(Path(tempfile.mkdtemp(prefix="nxb-ss-", dir="/tmp")))
+    try:
+        try:
+            service.start_keyring()
+        except Exception as exc:  # no gnome-keyring here: say so in the table
+            return [("5. keyring comparisons", f"skipped: {exc}", "-", "-", "-", None)]
+        with harness.sandbox() as box:
+            box.env.update(service.env)
+            daemon = harness.start_daemon(box, "--store", "keyring")
+            try:
+                found = keyring_vs_daemon.measure(box, rounds, calls)
+                ours = statistics.median(found["daemon"])
+                theirs = statistics.median(found["keyring"])
+                rows: list[Row] = [
+                    (
+                        "5a. keyring.get_password in process vs resolve from the daemon (us)",
+                        spread(found["daemon"]),
+                        spread(found["keyring"]),
+                        f"{theirs / ours:.0f}x faster",
+                        ">= 100x",
+                        theirs / ours >= 100,
+                    )
+                ]
+                py = sys.executable
+                mine = [py, "-c", "import nxuskit; nxuskit.auth_resolve('openai')"]
+                base = [py, "-c", "import keyring; keyring.get_password('nxuskit', 'openai')"]
+                a_all, b_all = [], []
+                for _ in range(runs):
+                    a_all.append(harness.time_process(mine, box.env))
+                    b_all.append(harness.time_process(base, box.env))
+                a, b = statistics.median(a_all), statistics.median(b_all)
+                rows.append(
+                    (
+                        "5b. fresh process: import keyring + get vs nxuskit client (ms)",
+                        spread(a_all),
+                        spread(b_all),
+                        f"{b / a:.1f}x faster",
+                        ">= 5x",
+                        b / a >= 5,
+                    )
+                )
+                return rows
+            finally:
+                harness.stop(daemon)
+    finally:
+        service.close()
+
+
 def render(rows: list[Row]) -> str:
     header = ("figure", "nxuskit", "baseline", "ratio", "target", "met")
     table = [header] + [(*row[:5], {True: "yes", False: "NO", None: "-"}[row[5]]) for row in rows]
@@ -283,6 +340,7 @@ def main() -> int:
             )
         finally:
             harness.stop(daemon)
+    rows += keyring_rows(rounds, 20, runs)
     rows += scaling(rounds, calls)
 
     table = render(rows)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 import nxuskit
-from nxuskit_cli.output import EXIT_HELP, print_json, stdout
+from nxuskit_cli.output import EXIT_HELP, print_json
+from nxuskit_cli.table import render
 
 app = typer.Typer(
     help="Inspect and manage the nxuskitd daemon.",
@@ -44,12 +44,7 @@ def status(json_output: JsonOption = False) -> None:
                 f"idle / {cache.get('max_lifetime')} s, {cache.get('store_reads')} store reads",
             )
         )
-    table = Table(box=None, show_header=False, pad_edge=False)
-    table.add_column(style="bold")
-    table.add_column()
-    for key, value in rows:
-        table.add_row(key, value)
-    stdout.print(table)
+    print(render(None, rows))
 
 
 @app.command()

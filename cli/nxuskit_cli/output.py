@@ -6,8 +6,6 @@ import json
 import sys
 from typing import Any
 
-from rich.console import Console
-
 from nxuskit.errors import (
     ConfigError,
     DaemonUnavailable,
@@ -55,9 +53,6 @@ EXIT_HELP = (
     "8 invalid argument; 9 bad config.toml; 10 protocol error; 11 login failed; "
     "12 service manager error (daemon install/start/stop); 70 internal error."
 )
-
-# Piped output keeps whole rows: rich would otherwise cut columns to 80 characters.
-stdout = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 
 
 def exit_code(error: NxuskitError) -> int:

@@ -7,14 +7,13 @@ import sys
 from typing import Annotated
 
 import typer
-from rich import box
-from rich.table import Table
 
 import nxuskit
 from nxuskit.auth import AuthStatus
 from nxuskit.errors import InvalidArgument
 from nxuskit_cli.login import format_expiry, register
-from nxuskit_cli.output import EXIT_HELP, note, print_json, stdout
+from nxuskit_cli.output import EXIT_HELP, note, print_json
+from nxuskit_cli.table import render
 
 app = typer.Typer(
     help="Store, remove and inspect provider credentials.",
@@ -109,24 +108,20 @@ def remove(provider: ProviderArg, json_output: JsonOption = False) -> None:
     _env_note(name)
 
 
-def _table(statuses: list[AuthStatus]) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+def _table(statuses: list[AuthStatus]) -> str:
     # OAuth tokens expire: a column for it appears only when some credential does.
     expiring = any(status.expires_at is not None for status in statuses)
-    columns = ("Provider", "Status", "Source", "Auth Methods") + (("Expires",) if expiring else ())
-    for column in columns:
-        table.add_column(column, no_wrap=True)
+    headers = ("Provider", "Status", "Source", "Auth Methods") + (("Expires",) if expiring else ())
+    rows = []
     for status in statuses:
-        row = [
+        row = (
             status.provider,
             _STATUS_TEXT.get(status.status, status.status),
             status.source or DASH,
             ", ".join(status.auth_methods) or DASH,
-        ]
-        if expiring:
-            row.append(format_expiry(status.expires_at) or DASH)
-        table.add_row(*row)
-    return table
+        )
+        rows.append(row + ((format_expiry(status.expires_at) or DASH,) if expiring else ()))
+    return render(headers, rows)
 
 
 @app.command()
@@ -146,7 +141,7 @@ def status(
     if json_output:
         print_json([s.to_dict() for s in statuses])
     else:
-        stdout.print(_table(statuses))
+        print(_table(statuses))
         if report.store is not None:
             print(f"store: {report.store.summary}")
     if provider is not None and not statuses[0].authenticated:
@@ -160,19 +155,18 @@ def list_(json_output: JsonOption = False) -> None:
     if json_output:
         print_json([spec.to_wire() for spec in registry.providers])
         return
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for column in ("Provider", "Aliases", "Env Variable", "Auth Methods", "Default Host"):
-        table.add_column(column, no_wrap=True)
-    for spec in registry.providers:
-        env = spec.env or (f"{spec.host_env} (host)" if spec.host_env else DASH)
-        table.add_row(
+    rows = [
+        (
             spec.name,
             ", ".join(spec.aliases) or DASH,
-            env,
+            spec.env or (f"{spec.host_env} (host)" if spec.host_env else DASH),
             ", ".join(spec.auth_methods) or DASH,
             spec.default_host or DASH,
         )
-    stdout.print(table)
+        for spec in registry.providers
+    ]
+    headers = ("Provider", "Aliases", "Env Variable", "Auth Methods", "Default Host")
+    print(render(headers, rows))
 
 
 register(app)  # provider login, provider logout (nxuskit_cli.login)

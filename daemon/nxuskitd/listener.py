@@ -38,6 +38,7 @@ class UnixListener(Listener):
     """
 
     def __init__(self, sock: socket.socket, path: str) -> None:
+        sock.listen(512)  # again for an adopted socket: harmless, and sets our backlog
         sock.setblocking(False)
         self._sock = sock
         self.path = path

@@ -86,7 +86,8 @@ def _someone_listens(path: str) -> bool:
 
 
 def bind_socket(path: str) -> tuple[socket.socket, tuple[int, int]]:
-    """A listening Unix socket at ``path``, 0600 from birth, and its (dev, inode).
+    """A Unix socket bound at ``path``, 0600 from birth, and its (dev, inode); the listener
+    starts listening on it (after the start-up line is logged).
 
     A stale socket file (nobody behind it) is replaced; a live one, or anything that is
     not a socket, is an error.
@@ -112,7 +113,6 @@ def bind_socket(path: str) -> tuple[socket.socket, tuple[int, int]]:
         raise StartupError(f"cannot bind {path}: {exc.strerror}") from None
     finally:
         os.umask(old_umask)
-    sock.listen(512)
     st = os.lstat(path)
     return sock, (st.st_dev, st.st_ino)
 

@@ -172,6 +172,14 @@ async def serve(config: DaemonConfig) -> int:
             sock, identity = runtime.bind_socket(config.socket_path)
         else:
             sock, identity = activated.sock, None
+        # Logged before the socket listens: whoever can connect can also read this line.
+        log.info(
+            "serving unix:%s (pid %d, store: %s, %s)",
+            config.socket_path,
+            os.getpid(),
+            store.description,
+            reason,
+        )
         listener = await UnixListener.from_socket(sock, config.socket_path)
         state = DaemonState(config.socket_path, config.started_by)
         oauth = OAuthManager(service)  # logins run in its task group, started below
@@ -185,13 +193,6 @@ async def serve(config: DaemonConfig) -> int:
                 tasks.start_soon(oauth.run)
 
                 def ready() -> None:
-                    log.info(
-                        "serving %s (pid %d, store: %s, %s)",
-                        listener.description,
-                        os.getpid(),
-                        store.description,
-                        reason,
-                    )
                     notifier.ready(f"serving {listener.description}")
 
                 await server.run(ready)
