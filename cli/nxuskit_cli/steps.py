@@ -12,7 +12,6 @@ import dataclasses
 import os
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,7 @@ import time
 from typing import Any
 
 from nxuskit import connection, paths, protocol
+from nxuskit.autostart import answers
 from nxuskit.errors import NxuskitError
 from nxuskit_cli.output import ServiceError
 
@@ -138,22 +138,10 @@ class Run:
         return f"ran {self.command}"
 
 
-def _answers(path: str) -> bool:
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        probe.settimeout(1.0)
-        probe.connect(path)
-    except OSError:
-        return False
-    finally:
-        probe.close()
-    return True
-
-
 def running_daemon(path: str) -> dict[str, Any] | None:
     """``daemon.status`` of the daemon serving ``path``, or None when none answers there.
     Never starts one."""
-    if not _answers(path):
+    if not answers(path):
         return None
     try:
         peer = connection.Connection(path, timeout=5.0)

@@ -24,7 +24,8 @@ def enabled() -> bool:
     return os.environ.get("NXUSKIT_AUTOSTART", "1").strip().lower() not in ("0", "false", "no")
 
 
-def _answers(path: str) -> bool:
+def answers(path: str) -> bool:
+    """Whether something accepts connections at ``path`` (a daemon, or one starting)."""
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         probe.settimeout(1.0)
@@ -57,7 +58,7 @@ def start_daemon(path: str) -> None:
     lock_fd = os.open(paths.start_lock_path(path), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(lock_fd, fcntl.LOCK_EX)
-        if _answers(path):
+        if answers(path):
             return
         log_dir = paths.state_dir()
         os.makedirs(log_dir, mode=0o700, exist_ok=True)
@@ -77,7 +78,7 @@ def start_daemon(path: str) -> None:
         deadline = time.monotonic() + START_TIMEOUT
         delay = 0.005
         while time.monotonic() < deadline:
-            if _answers(path):
+            if answers(path):
                 return
             code = child.poll()
             if code is not None:

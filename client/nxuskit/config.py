@@ -21,9 +21,11 @@ _STR_FIELDS = ("display_name", "env", "host_env", "default_host")
 _KNOWN_FIELDS = frozenset((*_STR_FIELDS, "auth_methods", "aliases", "oauth"))
 
 
-def _line_of(text: str, name: str, field: str | None = None) -> int:
-    """The line of ``[providers.NAME]`` (or of FIELD inside it), 1-based; 0 when not found."""
-    header = re.compile(rf"^\s*\[\s*providers\s*\.\s*\"?{re.escape(name)}\"?\s*\]")
+def line_of(text: str, table: tuple[str, ...], field: str | None = None) -> int:
+    """The 1-based line of FIELD in the TOML table ``[a.b.c]`` named by ``table`` (or of
+    the table's header when FIELD is None or not there); 0 when the table is not found."""
+    dotted = r"\s*\.\s*".join(rf"\"?{re.escape(part)}\"?" for part in table)
+    header = re.compile(rf"^\s*\[\s*{dotted}\s*\]")
     lines = text.splitlines()
     for number, line in enumerate(lines, 1):
         if header.match(line):
@@ -39,7 +41,7 @@ def _line_of(text: str, name: str, field: str | None = None) -> int:
 
 
 def _fail(path: str, text: str, name: str, field: str | None, problem: str) -> ConfigError:
-    line = _line_of(text, name, field)
+    line = line_of(text, ("providers", name), field)
     where = f"{path}, line {line}" if line else path
     return ConfigError(f"{where}: [providers.{name}] {problem}")
 

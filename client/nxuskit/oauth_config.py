@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from nxuskit.config import line_of
 from nxuskit.errors import ConfigError
 
 TYPE_CHECKING = False
@@ -65,28 +66,9 @@ EMPTY: dict[str, Any] = {
 def _line(text: str, name: str, field: str | None) -> int:
     """The line of FIELD in ``[providers.NAME.oauth]``, else of that header, else of
     ``oauth =`` in ``[providers.NAME]``; 0 when none is found."""
-    quoted = rf"\"?{re.escape(name)}\"?"
-    header = re.compile(rf"^\s*\[\s*providers\s*\.\s*{quoted}\s*\.\s*\"?oauth\"?\s*\]")
-    parent = re.compile(rf"^\s*\[\s*providers\s*\.\s*{quoted}\s*\]")
-    lines = text.splitlines()
-    for number, line in enumerate(lines, 1):
-        if header.match(line):
-            if field is not None:
-                for offset, inner in enumerate(lines[number:], number + 1):
-                    if inner.lstrip().startswith("["):
-                        break
-                    if re.match(rf"\s*{re.escape(field)}\s*=", inner):
-                        return offset
-            return number
-    for number, line in enumerate(lines, 1):
-        if parent.match(line):
-            for offset, inner in enumerate(lines[number:], number + 1):
-                if inner.lstrip().startswith("["):
-                    break
-                if re.match(r"\s*oauth\s*=", inner):
-                    return offset
-            return number
-    return 0
+    return line_of(text, ("providers", name, "oauth"), field) or line_of(
+        text, ("providers", name), "oauth"
+    )
 
 
 def _url_problem(field: str, value: object) -> str | None:
