@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from nxuskit.config import line_of
 from nxuskit.errors import ConfigError
+from nxuskit.registry import OAUTH_DEFAULTS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -50,17 +51,6 @@ RESERVED_PARAMS = frozenset(
     )
 )
 LOOPBACK_HOSTS = frozenset(("127.0.0.1", "localhost", "::1"))
-EMPTY: dict[str, Any] = {
-    "flow": "oauth2",
-    "authorize_url": None,
-    "token_url": None,
-    "client_id": None,
-    "scopes": [],
-    "device_authorization_url": None,
-    "revocation_url": None,
-    "redirect_host": "127.0.0.1",
-    "extra_authorize_params": {},
-}
 
 
 def _line(text: str, name: str, field: str | None) -> int:
@@ -101,7 +91,7 @@ def parse_oauth(
         if field not in FIELDS:
             known = ", ".join(sorted(FIELDS))
             raise fail(field, f"unknown field {field!r} (known: {known})")
-    result = {**EMPTY, **(base or {}), **table}
+    result = {**OAUTH_DEFAULTS, **(base or {}), **table}
     if result["flow"] not in FLOWS:
         raise fail("flow", f"flow must be one of {', '.join(FLOWS)}")
     for field in URL_FIELDS:

@@ -27,16 +27,24 @@ if TYPE_CHECKING:
 
 AUTH_METHODS = ("api_key", "oauth")
 
-OPENROUTER_OAUTH: dict[str, Any] = {
-    "flow": "openrouter",  # its documented PKCE flow: the code is exchanged for an API key
-    "authorize_url": "https://openrouter.ai/auth",
-    "token_url": "https://openrouter.ai/api/v1/auth/keys",
+OAUTH_DEFAULTS: dict[str, Any] = {
+    "flow": "oauth2",
+    "authorize_url": None,
+    "token_url": None,
     "client_id": None,
     "scopes": [],
     "device_authorization_url": None,
     "revocation_url": None,
     "redirect_host": "127.0.0.1",
     "extra_authorize_params": {},
+}
+"""Every field of an ``oauth`` record, at its default (config.toml fills the rest)."""
+
+OPENROUTER_OAUTH: dict[str, Any] = {
+    **OAUTH_DEFAULTS,
+    "flow": "openrouter",  # its documented PKCE flow: the code is exchanged for an API key
+    "authorize_url": "https://openrouter.ai/auth",
+    "token_url": "https://openrouter.ai/api/v1/auth/keys",
 }
 """OpenRouter's login (config.toml may override its URLs in [providers.openrouter.oauth])."""
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
