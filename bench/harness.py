@@ -6,6 +6,7 @@ two in rounds so that machine noise falls on both alike.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -123,8 +124,8 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def ssh_agent(box: Sandbox) -> Iterator[str]:
-    """A private ssh-agent; yields its socket path."""
+def ssh_agent(box: Sandbox) -> Iterator[tuple[str, int]]:
+    """A private ssh-agent; yields its socket path and pid."""
     path = str(box.root / "agent.sock")
     process = subprocess.Popen(
         ["ssh-agent", "-D", "-a", path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -135,7 +136,7 @@ def ssh_agent(box: Sandbox) -> Iterator[str]:
             raise RuntimeError("ssh-agent did not start")
         time.sleep(0.005)
     try:
-        yield path
+        yield path, process.pid
     finally:
         stop(process)
 
@@ -166,6 +167,20 @@ class AgentClient:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def pin(pids: dict[int, int]) -> None:
+    """Put each pid on one CPU ({pid: cpu}; pid 0 is this process)."""
+    for pid, cpu in pids.items():
+        os.sched_setaffinity(pid, {cpu})
+
+
+def unpin(pids: list[int]) -> None:
+    """Let each pid run anywhere again."""
+    every = set(range(os.cpu_count() or 1))
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(pid, every)
 
 
 def latencies(call: Callable[[], object], count: int) -> list[float]:

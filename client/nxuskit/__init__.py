@@ -16,8 +16,6 @@ This package imports only the standard library. Errors are subclasses of
 
 from __future__ import annotations
 
-import importlib
-
 __version__ = "0.1.0"
 
 # Public name -> (module, attribute). Imported on first use (PEP 562), so an app that
@@ -111,7 +109,7 @@ def __getattr__(name: str) -> object:
     target = _EXPORTS.get(name)
     if target is None:
         raise AttributeError(f"module 'nxuskit' has no attribute {name!r}")
-    value = getattr(importlib.import_module(target[0]), target[1])
+    value = getattr(__import__(target[0], fromlist=[target[1]]), target[1])
     globals()[name] = value
     return value
 
