@@ -18,7 +18,7 @@ import tempfile
 import time
 from typing import Any
 
-from nxuskit import connection, paths, protocol
+from nxuskit import connection, protocol
 from nxuskit.autostart import answers
 from nxuskit.errors import NxuskitError
 from nxuskit_cli.output import ServiceError
@@ -206,8 +206,3 @@ class StopDaemon:
 
 
 Step = WriteFile | RemoveFile | MakeDirectory | Run | StopDaemon
-
-
-def default_socket() -> str:
-    """The socket this user's clients use (``$NXUSKIT_SOCKET`` or the runtime dir's)."""
-    return paths.socket_path()

@@ -55,7 +55,6 @@ class Connection:
             raise
         self._buffer = bytearray()
         self._next_id = 0
-        self.daemon_info: dict[str, Any] = {}
 
     def _read_line(self) -> bytes:
         """The next answer line (newline included); b"" once the daemon closed."""
@@ -148,15 +147,10 @@ class Connection:
                 f"{protocol.MIN_PROTOCOL_VERSION} or newer: restart nxuskitd to run the "
                 "installed version"
             )
-        self.daemon_info = info
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
         self._sock.close()
-
-
-def _refused(path: str, exc: OSError) -> bool:
-    return isinstance(exc, (FileNotFoundError, ConnectionRefusedError))
 
 
 def open_connection(path: str | None = None) -> Connection:
@@ -165,7 +159,7 @@ def open_connection(path: str | None = None) -> Connection:
     try:
         conn = Connection(path)
     except OSError as exc:
-        if not _refused(path, exc):
+        if not isinstance(exc, (FileNotFoundError, ConnectionRefusedError)):
             raise _unavailable(path, exc) from None
         from nxuskit import autostart
 

@@ -96,10 +96,3 @@ NOT_REQUIRED = "not_required"
 API_KEY = "api_key"
 OAUTH = "oauth"
 NO_AUTH = "none"
-
-
-def encode_line(message: object) -> bytes:
-    """Encode one message as a compact JSON line, the framing both sides use."""
-    import json
-
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"

@@ -47,8 +47,6 @@ class Refresher:
     def __init__(self, service: CredentialService) -> None:
         self._service = service
         self._flights: dict[str, _Flight] = {}
-        self.refreshes = 0
-        """Refreshes that reached the token endpoint since start (for status and tests)."""
 
     async def fresh(self, spec: ProviderSpec, record: Record) -> Record:
         """``record``, or a refreshed one when its access token is (nearly) expired."""
@@ -104,7 +102,6 @@ class Refresher:
         endpoint = http.host_of(settings.token_url)
         try:
             with anyio.fail_after(REFRESH_TIMEOUT):
-                self.refreshes += 1
                 tokens = await http.refresh(settings, current.refresh_token)
         except http.TokenError as error:
             if error.error in DEAD_GRANT_ERRORS:
