@@ -9,6 +9,7 @@ import typer
 
 import nxuskit
 from nxuskit_cli.output import EXIT_HELP, print_json
+from nxuskit_cli.table import footer
 
 app = typer.Typer(
     help="Show the credential store (OS keyring or file) and move credentials between stores.",
@@ -37,8 +38,8 @@ def status(json_output: JsonOption = False) -> None:
     if json_output:
         print_json(info.to_dict())
         return
-    print(f"store: {info.description}")
-    print(f"why:   {info.reason}")
+    print(footer("store: ", info.description))
+    print(footer("why:   ", info.reason))
 
 
 def _names(names: list[str]) -> str:
