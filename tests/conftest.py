@@ -68,6 +68,8 @@ def _clean_env(root: Path) -> dict[str, str]:
     # Service start a private one and pass its bus address explicitly).
     env.pop("DBUS_SESSION_BUS_ADDRESS", None)
     env.pop("PYTHON_KEYRING_BACKEND", None)
+    # The CLI fits its output to COLUMNS when set, else 80 (output to a pipe).
+    env.pop("COLUMNS", None)
     env.update(
         XDG_RUNTIME_DIR=str(root / "run"),
         XDG_DATA_HOME=str(root / "data"),
@@ -171,6 +173,21 @@ def daemon(sandbox: Sandbox) -> Iterator[Daemon]:
         yield running
     finally:
         running.stop()
+
+
+# A process started with SIGINT ignored (a background `make test`, `trap "" INT`) passes
+# that on to its children, and Python then installs no KeyboardInterrupt handler: Ctrl-C
+# would do nothing. Tests that press Ctrl-C start the CLI with Python's handler restored.
+_CLI_WITH_CTRL_C = (
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('nxuskit_cli', run_name='__main__')"
+)
+
+
+def cli_command(*args: str, prelude: str = "") -> list[str]:
+    """The argv of ``nxuskit-cli ARGS`` that Ctrl-C (SIGINT) reaches, whatever the test
+    process ignores; ``prelude`` is Python run first."""
+    return [sys.executable, "-c", prelude + _CLI_WITH_CTRL_C, *args]
 
 
 def run_cli(

@@ -44,6 +44,7 @@ EXIT_CODES: dict[type[NxuskitError], int] = {
 }
 """Exit status per error class (subclasses use their parent's); documented in --help."""
 
+EXIT_MISSING_DEPENDENCY = 69  # sysexits' EX_UNAVAILABLE: nxuskit[cli] is not installed
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 
@@ -51,7 +52,8 @@ EXIT_HELP = (
     "Exit codes: 0 ok; 1 not authenticated; 2 usage error; 3 unknown provider; "
     "4 daemon unavailable; 5 store unavailable; 6 permission denied; 7 version mismatch; "
     "8 invalid argument; 9 bad config.toml; 10 protocol error; 11 login failed; "
-    "12 service manager error (daemon install/start/stop); 70 internal error."
+    "12 service manager error (daemon install/start/stop); 69 a dependency is missing "
+    "(pip install 'nxuskit[cli]'); 70 internal error; 130 interrupted (Ctrl-C)."
 )
 
 

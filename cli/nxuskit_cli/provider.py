@@ -12,8 +12,8 @@ import nxuskit
 from nxuskit.auth import AuthStatus
 from nxuskit.errors import InvalidArgument
 from nxuskit_cli.login import format_expiry, register
-from nxuskit_cli.output import EXIT_HELP, note, print_json
-from nxuskit_cli.table import render
+from nxuskit_cli.output import EXIT_HELP, EXIT_INTERRUPTED, note, print_json
+from nxuskit_cli.table import footer, render
 
 app = typer.Typer(
     help="Store, remove and inspect provider credentials.",
@@ -33,21 +33,45 @@ _STATUS_TEXT = {
 }
 _MAX_STDIN = 64 * 1024
 DASH = "\u2014"
+STDIN = "-"  # as API_KEY: read the key from stdin
+
+
+def _read_stdin(provider: str) -> str:
+    data = sys.stdin.read(_MAX_STDIN + 1)
+    if len(data) > _MAX_STDIN:
+        raise InvalidArgument("stdin holds more than 64 KiB: pipe the API key alone")
+    key = data.strip()
+    if not key:
+        raise InvalidArgument(
+            'no API key on stdin: pipe it in (printf %s "$KEY" | nxuskit-cli provider set '
+            f"{provider}) or run the command in a terminal to be prompted"
+        )
+    return key
+
+
+def _prompt(provider: str) -> str:
+    """Ask on the terminal without echo. Ctrl-C: one line, exit 130; Ctrl-D: no key."""
+    import getpass
+
+    while True:
+        try:
+            key = getpass.getpass(f"API key for {provider}: ").strip()
+        except (KeyboardInterrupt, EOFError) as error:
+            if sys.stderr.isatty():
+                print(file=sys.stderr)  # the cursor still stands after the prompt
+            if isinstance(error, EOFError):
+                raise InvalidArgument(
+                    f"no API key entered for {provider}: nothing was stored"
+                ) from None
+            print("nxuskit-cli: interrupted; nothing was stored", file=sys.stderr)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        if key:
+            return key
 
 
 def _read_key(provider: str) -> str:
-    if not sys.stdin.isatty():
-        data = sys.stdin.read(_MAX_STDIN + 1)
-        if len(data) > _MAX_STDIN:
-            raise InvalidArgument("stdin holds more than 64 KiB: pipe the API key alone")
-        key = data.strip()
-        if not key:
-            raise InvalidArgument(
-                'no API key on stdin: pipe it in (printf %s "$KEY" | nxuskit-cli provider set '
-                f"{provider}) or run the command in a terminal to be prompted"
-            )
-        return key
-    return str(typer.prompt(f"API key for {provider}", hide_input=True)).strip()
+    """The key from stdin when it is a pipe or a file, else from a prompt."""
+    return _prompt(provider) if sys.stdin.isatty() else _read_stdin(provider)
 
 
 def _env_note(provider: str) -> None:
@@ -63,8 +87,9 @@ def set_(
         str | None,
         typer.Argument(
             metavar="[API_KEY]",
-            help="The key. Better left out: you are then prompted without echo, or the key "
-            "is read from stdin, which keeps it out of shell history and `ps`.",
+            help="The key, or - to read it from stdin. Better left out: you are then "
+            "prompted without echo, or the key is read from stdin, which keeps it out of "
+            "shell history and `ps`.",
             show_default=False,
         ),
     ] = None,
@@ -76,7 +101,7 @@ def set_(
 
       nxuskit-cli provider set openai            (prompts, without echo)
 
-      pass show openai | nxuskit-cli provider set openai
+      pass show openai | nxuskit-cli provider set openai -
     """
     registry = nxuskit.load_registry()
     if registry.find(provider) is None and api_key is not None and registry.find(api_key):
@@ -85,13 +110,38 @@ def set_(
             "`nxuskit-cli provider set openai` (and better leave the key out to be prompted)"
         )
     name = registry.get(provider).name
-    key = api_key if api_key is not None else _read_key(name)
-    nxuskit.auth_set_credential(name, key)
+    key = api_key if api_key not in (None, STDIN) else _read_key(name)
+    replaced = _store(name, key).get("replaced")  # absent from older daemons' answers
     if json_output:
-        print_json({"provider": name, "stored": True})
+        print_json({"provider": name, "stored": True, "replaced": replaced})
+    elif replaced is True:
+        print(f"Stored the API key for {name}, replacing the one stored before.")
     else:
         print(f"Stored the API key for {name}.")
+    if api_key not in (None, STDIN):
+        _argv_note(name)
     _env_note(name)
+
+
+def _argv_note(provider: str) -> None:
+    note(
+        "a key given on the command line stays in your shell history and is visible to "
+        "other users in `ps` while the command runs: leave it out to be prompted, or pipe "
+        f"it: ... | nxuskit-cli provider set {provider} -"
+    )
+
+
+def _store(name: str, key: str) -> dict[str, object]:
+    """``auth.set_credential``, whose answer says whether a stored credential was
+    replaced (``nxuskit.auth_set_credential`` returns nothing)."""
+    from nxuskit import connection, protocol
+
+    if not key.strip():
+        raise InvalidArgument("the credential is empty: pass the API key itself")
+    answer: dict[str, object] = connection.call(
+        protocol.SET_CREDENTIAL, {"provider": name, "secret": key}
+    )
+    return answer
 
 
 @app.command()
@@ -143,7 +193,7 @@ def status(
     else:
         print(_table(statuses))
         if report.store is not None:
-            print(f"store: {report.store.summary}")
+            print(footer("store: ", report.store.summary))
     if provider is not None and not statuses[0].authenticated:
         raise typer.Exit(1)
 

@@ -276,10 +276,16 @@ class CredentialService:
             )
         record = Record(secret=value, auth_method=protocol.API_KEY, updated_at=time.time())
         async with self._writing:
+            replaced = await self._record(spec.name) is not None
             await self._in_store(self.store.set, spec.name, record)
             self._remember(spec.name, record)
         log.info("stored a credential for %s in the %s store", spec.name, self.store.kind)
-        return {"provider": spec.name, "stored": True, "store": self.store.kind}
+        return {
+            "provider": spec.name,
+            "stored": True,
+            "store": self.store.kind,
+            "replaced": replaced,
+        }
 
     async def remove_credential(self, provider: str) -> dict[str, Any]:
         """Remove ``provider``'s stored credential, if any."""

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import pty
+import signal
 import subprocess
 import sys
-import time
+from collections.abc import Callable
 
 import pytest
 
+from nxuskit import registry
 from tests.conftest import Daemon, Sandbox, run_cli
+from tests.integration.terminal import Terminal
 
 SECRET = "sk-cli-test-8f3a1c0d9e7b"
 
@@ -106,35 +108,129 @@ def test_set_with_empty_stdin_is_refused(sandbox: Sandbox, daemon: Daemon) -> No
 
 
 def test_set_prompts_without_echo_on_a_terminal(sandbox: Sandbox, daemon: Daemon) -> None:
-    leader, follower = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "nxuskit_cli", "provider", "set", "together"],
-        env=sandbox.env,
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
-    )
-    os.close(follower)
-    seen = b""
-    deadline = time.monotonic() + 20
-    # click prints the prompt, then getpass turns echo off (flushing input) and prints
-    # the final space: only after that space is typing safe.
-    while not seen.endswith(b"together: ") and time.monotonic() < deadline:
-        seen += os.read(leader, 1024)
-    assert b"API key for together" in seen
-    os.write(leader, SECRET.encode() + b"\r")
-    assert process.wait(20) == 0
-    try:
-        while True:
-            chunk = os.read(leader, 1024)
-            if not chunk:
-                break
-            seen += chunk
-    except OSError:  # EIO once the child closed the terminal
-        pass
-    os.close(leader)
+    with Terminal(sandbox, "provider", "set", "together") as terminal:
+        # getpass turns echo off (flushing input) before it shows the prompt: only after
+        # the prompt is typing safe.
+        terminal.read_until(b"API key for together: ")
+        terminal.type(SECRET.encode() + b"\r")
+        status, seen = terminal.finish()
+    assert status == 0, seen
     assert SECRET.encode() not in seen
     assert b"Stored the API key for together" in seen
+
+
+def _after_prompt(seen: bytes, provider: str) -> list[str]:
+    shown = seen.decode().split(f"API key for {provider}: ", 1)[1]
+    return [line for line in shown.splitlines() if line.strip()]
+
+
+def test_ctrl_c_at_the_prompt_exits_130_with_one_line(sandbox: Sandbox, daemon: Daemon) -> None:
+    with Terminal(sandbox, "provider", "set", "groq") as terminal:
+        terminal.read_until(b"API key for groq: ")
+        terminal.type(b"gsk-half-typed\x03")  # Ctrl-C: SIGINT from the terminal
+        status, seen = terminal.finish()
+    assert status == 130, seen
+    assert _after_prompt(seen, "groq") == ["nxuskit-cli: interrupted; nothing was stored"]
+    assert b"gsk-half-typed" not in seen
+    assert run_cli(sandbox, "provider", "status", "groq").returncode == 1
+
+
+def test_ctrl_d_at_the_prompt_says_no_key_was_entered(sandbox: Sandbox, daemon: Daemon) -> None:
+    with Terminal(sandbox, "provider", "set", "groq") as terminal:
+        terminal.read_until(b"API key for groq: ")
+        terminal.type(b"\x04")  # Ctrl-D on an empty line: end of input
+        status, seen = terminal.finish()
+    assert status == 8, seen  # invalid argument, as for empty stdin; never 1
+    (line,) = _after_prompt(seen, "groq")
+    assert line == "nxuskit-cli: no API key entered for groq: nothing was stored"
+    assert run_cli(sandbox, "provider", "status", "groq").returncode == 1
+
+
+def test_a_closed_pipe_ends_quietly_as_git_does(sandbox: Sandbox, daemon: Daemon) -> None:
+    """`nxuskit-cli provider list | head -1`: when the reader has gone, no message, and
+    death by SIGPIPE (the shell's 141), as git and gh end; not exit 1 ("not
+    authenticated")."""
+    for args in (["provider", "list"], ["provider", "status"], ["daemon", "status", "--json"]):
+        reader, writer = os.pipe()
+        os.close(reader)  # the reader went away before the first write
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "nxuskit_cli", *args], env=sandbox.env, stdout=writer,
+                stderr=subprocess.PIPE, text=True, timeout=30, check=False,
+            )  # fmt: skip
+        finally:
+            os.close(writer)
+        assert done.returncode == -signal.SIGPIPE, (args, done.returncode, done.stderr)
+        assert done.stderr == ""
+
+
+def test_a_dash_reads_the_key_from_stdin(sandbox: Sandbox, daemon: Daemon) -> None:
+    result = run_cli(sandbox, "provider", "set", "groq", "-", input=SECRET + "\n")
+    assert result.returncode == 0, result.stderr
+    assert "shell history" not in result.stderr  # no key on the command line
+    import nxuskit
+
+    assert nxuskit.auth_resolve("groq").secret == SECRET
+    _assert_quiet_about(SECRET, result)
+
+
+def test_set_says_when_it_replaced_a_stored_key(sandbox: Sandbox, daemon: Daemon) -> None:
+    first = run_cli(sandbox, "provider", "set", "mistral", input="sk-first-0001\n")
+    assert first.stdout.strip() == "Stored the API key for mistral."
+    second = run_cli(sandbox, "provider", "set", "mistral", input=SECRET + "\n")
+    assert second.returncode == 0, second.stderr
+    assert "replacing the one stored before" in second.stdout
+    as_json = run_cli(sandbox, "provider", "set", "mistral", "--json", input=SECRET + "\n")
+    assert json.loads(as_json.stdout) == {"provider": "mistral", "stored": True, "replaced": True}
+    run_cli(sandbox, "provider", "remove", "mistral")
+    fresh = run_cli(sandbox, "provider", "set", "mistral", "--json", input=SECRET + "\n")
+    assert json.loads(fresh.stdout)["replaced"] is False
+    _assert_quiet_about(SECRET, first, second, as_json, fresh)
+    assert "sk-first-0001" not in first.stdout + first.stderr
+
+
+def test_a_key_on_the_command_line_is_warned_about(sandbox: Sandbox, daemon: Daemon) -> None:
+    result = run_cli(sandbox, "provider", "set", "groq", SECRET)
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert "shell history" in line
+    assert "`ps`" in line
+    assert "nxuskit-cli provider set groq -" in line
+    _assert_quiet_about(SECRET, result)
+
+
+def test_output_fits_80_columns_with_a_long_store_path(
+    sandbox: Sandbox, spawn: Callable[..., Daemon]
+) -> None:
+    data = sandbox.root / ("d" * 70) / ("e" * 40)
+    # --store auto without a keyring: the file store, with the long reason the issue saw
+    spawn("--store", "auto", env={**sandbox.env, "XDG_DATA_HOME": str(data)})
+    assert run_cli(sandbox, "provider", "set", "claude", input=SECRET + "\n").returncode == 0
+    store = json.loads(run_cli(sandbox, "daemon", "status", "--json").stdout)["store"]
+    assert "DBUS_SESSION_BUS_ADDRESS" in store["reason"]
+    for args, shown in (
+        (["provider", "list"], ""),
+        (["provider", "status"], store["reason"]),
+        (["daemon", "status"], f"{store['description']} ({store['reason']})"),
+        (["store", "status"], f"{store['description']} {store['reason']}"),
+    ):
+        result = run_cli(sandbox, *args)
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.splitlines()
+        assert max(len(line) for line in lines) <= 80, result.stdout
+        # wrapped, not cut: every word that fits a line stays whole on one line, and the
+        # path reads whole once its lines are joined again
+        for word in shown.split():
+            assert len(word) > 60 or any(word in line for line in lines), (word, lines)
+        if str(data) in shown:
+            assert str(data) in "".join(line.strip() for line in lines), result.stdout
+
+
+def test_output_follows_columns(sandbox: Sandbox) -> None:
+    wide = run_cli(sandbox, "provider", "list", env={"COLUMNS": "200"})
+    assert len(wide.stdout.splitlines()) == 2 + len(registry.BUILTIN)  # one line each
+    narrow = run_cli(sandbox, "provider", "list", env={"COLUMNS": "60"})
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 60
 
 
 def test_errors_are_one_line_with_distinct_exit_codes(sandbox: Sandbox, daemon: Daemon) -> None:
