@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from tests.conftest import Daemon, Sandbox, start_daemon
+from tests.integration.live_cli import reap_live_clis
 from tests.integration.secret_service import secret_service, secret_service_session  # noqa: F401
 
 NOBODY = 65534
@@ -73,6 +74,15 @@ def sandbox(sandbox: Sandbox) -> Iterator[Sandbox]:
         yield sandbox
     finally:
         reap(sandbox)
+
+
+@pytest.fixture(autouse=True)
+def _reap_live_clis() -> Iterator[None]:
+    """No background nxuskit-cli of a test (tests.integration.live_cli) outlives it."""
+    try:
+        yield
+    finally:
+        reap_live_clis()
 
 
 @pytest.fixture

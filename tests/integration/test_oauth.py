@@ -8,11 +8,9 @@ SHORT_TTL seconds, so refresh happens within a test.
 from __future__ import annotations
 
 import json
-import queue
 import re
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
@@ -24,6 +22,7 @@ import nxuskit
 from nxuskit import connection, protocol
 from tests.conftest import Daemon, Sandbox, run_cli
 from tests.integration.conftest import wait_until
+from tests.integration.live_cli import LiveCli
 from tests.integration.oauth_support import AuthServer, Browser, run_auth_server
 
 pytestmark = pytest.mark.timeout(120)
@@ -33,50 +32,6 @@ pytestmark = pytest.mark.timeout(120)
 def auth_server() -> Iterator[AuthServer]:
     """oidc-provider on loopback for the whole session (see oauth_support)."""
     yield from run_auth_server()
-
-
-class LiveCli:
-    """``nxuskit-cli ARGS`` running in the background, its output read line by line."""
-
-    def __init__(self, box: Sandbox, *args: str) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "nxuskit_cli", *args],
-            env=box.env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def line_matching(self, pattern: str, timeout: float = 20) -> str:
-        """The next stdout line that matches ``pattern`` (regex search)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"no line matching {pattern!r} in {self.seen}")
-            try:
-                line = self.lines.get(timeout=left)
-            except queue.Empty:
-                continue
-            self.seen.append(line)
-            if re.search(pattern, line):
-                return line
-
-    def finish(self, timeout: float = 30) -> tuple[int, str, str]:
-        """(exit status, the rest of stdout, stderr)."""
-        rest_out, err = self.process.communicate(timeout=timeout)
-        while not self.lines.empty():
-            self.seen.append(self.lines.get())
-        return self.process.returncode, "\n".join(self.seen) + (rest_out or ""), err
 
 
 @pytest.fixture
