@@ -1,25 +1,34 @@
 # The two commands a newcomer needs:
-#   make run    create .venv, install nxuskit, run nxuskitd in the foreground
-#   make test   install what the tests need (Python, Debian and the test OAuth server's
-#               npm packages), then ruff,
-#               mypy --strict and the whole pytest suite
+#   make run    create .venv, install nxuskit with the daemon and the CLI (nxuskit[all]),
+#               run nxuskitd in the foreground
+#   make test   install what the tests need (nxuskit[dev], Debian packages and the test
+#               OAuth server's npm packages), then ruff, mypy --strict and the whole pytest suite
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# what `make run` needs: nxuskit[all] (the daemon and the CLI, no test tools); STAMP's
+# nxuskit[dev] includes it
+RUN_STAMP := $(VENV)/.installed-all
 # the real OAuth server the OAuth tests run (oidc-provider; its node_modules is not committed)
 OAUTH_SERVER := tests/oauth_server
 OAUTH_STAMP  := $(OAUTH_SERVER)/node_modules/.installed
 
 .PHONY: run test bench bench-keyring bench-quick lint typecheck system-deps oauth-server dist clean
 
-$(STAMP): pyproject.toml
+$(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
 
-run: $(STAMP)
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP) $(RUN_STAMP)
+
+$(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e '.[all]'
+	touch $(RUN_STAMP)
+
+run: $(RUN_STAMP)
 	$(VENV)/bin/nxuskitd
 
 system-deps:

@@ -24,5 +24,7 @@ fi
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 echo "installing ${need[*]} (Debian packages the tests use)" >&2
-$sudo apt-get update -qq >/dev/null
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+# waits while another apt or dpkg run holds its locks (up to 10 minutes), then goes on
+apt_get=(bash "$(dirname "$0")/apt-get-patiently.sh")
+$sudo "${apt_get[@]}" update -qq >/dev/null
+$sudo env DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -qq "${need[@]}" >/dev/null
