@@ -98,6 +98,20 @@ class Systemd:
         """Stop the daemon and the socket (until ``start``, or the next login)."""
         return [self._systemctl("stop", *self.units)]
 
+    def after_stop(self) -> str:
+        """What starts the daemon again once ``stop`` stopped the socket too."""
+        return (
+            "systemd starts it again at your next login if nxuskitd.socket is enabled (as "
+            "`daemon install` leaves it), or with `nxuskit-cli daemon start`"
+        )
+
+    def still_listening(self) -> str:
+        """What starts the daemon again when only the daemon was stopped."""
+        return (
+            "systemd's nxuskitd.socket will start it again on the next connection; "
+            "`systemctl --user stop nxuskitd.socket` to prevent that"
+        )
+
     def logs(self, follow: bool, lines: int) -> list[str] | None:
         """The journalctl command that shows the daemon's log."""
         argv = ["journalctl", "--user", "-u", units.SYSTEMD_SERVICE, "-u", units.SYSTEMD_SOCKET]
@@ -172,12 +186,26 @@ class Launchd:
         """Unload the job (until ``start``, or the next login)."""
         return [Run(("launchctl", "bootout", self.target()))]
 
+    def after_stop(self) -> str:
+        """What starts the daemon again once ``stop`` unloaded the job."""
+        return "launchd starts it again at your next login or with `nxuskit-cli daemon start`"
+
+    def still_listening(self) -> str:
+        """What starts the daemon again when only the daemon was stopped."""
+        return (
+            "launchd will start it again on the next connection; "
+            f"`launchctl bootout {self.target()}` to prevent that"
+        )
+
     def logs(self, follow: bool, lines: int) -> list[str] | None:
         """None: the log is the file ``log_file()``, which the CLI shows itself."""
         return None
 
 
 Manager = Systemd | Launchd
+
+BY_NAME: dict[str, type[Manager]] = {"systemd": Systemd, "launchd": Launchd}
+"""The managers by the name a daemon gives as its ``started_by``."""
 
 
 def current() -> Manager:

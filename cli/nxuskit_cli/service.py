@@ -21,6 +21,7 @@ from nxuskit import paths
 from nxuskit_cli import managers, units
 from nxuskit_cli.output import ServiceError, note
 from nxuskit_cli.steps import Step, StopDaemon, running_daemon
+from nxuskit_cli.table import footer
 
 
 def carry_out(plan: list[Step], dry_run: bool) -> None:
@@ -101,11 +102,41 @@ def start() -> None:
 
 def stop() -> None:
     """Stop the service (until ``start`` or the next login) and any other daemon on the
-    socket; without a service, the daemon on the socket."""
+    socket; without a service, the daemon on the socket. Then say what will start it again."""
     manager = managers.current()
-    plan: list[Step] = manager.stop() if _managed(manager) else []
-    plan.append(StopDaemon(paths.socket_path(), outside_manager=bool(plan)))
+    socket = paths.socket_path()
+    managed = _managed(manager)
+    # Who started it decides who starts it again: a service manager we do not drive here
+    # (units found elsewhere) keeps listening after its daemon is stopped.
+    info = None if managed else running_daemon(socket)
+    plan: list[Step] = manager.stop() if managed else []
+    plan.append(StopDaemon(socket, outside_manager=managed))
     carry_out(plan, dry_run=False)
+    for line in restart_notes(manager if managed else None, (info or {}).get("started_by")):
+        print(footer("", line))
+
+
+def restart_notes(stopped: managers.Manager | None, started_by: object) -> list[str]:
+    """What will start nxuskitd again after ``daemon stop``: a service manager's socket
+    that still listens, the next login, or any client's autostart."""
+    listening = managers.BY_NAME.get(str(started_by)) if stopped is None else None
+    if listening is not None:
+        return [listening().still_listening() + "."]
+    from nxuskit import autostart
+
+    notes = [stopped.after_stop() + "."] if stopped is not None else []
+    if autostart.enabled():
+        notes.append(
+            ("Until then, any" if notes else "Any") + " app using nxuskit (nxuskit-cli too) "
+            "starts it again on its next request; NXUSKIT_AUTOSTART=0 in the app's "
+            "environment prevents that."
+        )
+    else:
+        notes.append(
+            "Apps run with NXUSKIT_AUTOSTART=0, as here, do not start it again; other apps "
+            "using nxuskit do, on their next request."
+        )
+    return notes
 
 
 def logs(follow: bool, lines: int) -> int:

@@ -199,6 +199,53 @@ def test_start_stop_and_logs_without_a_service(sandbox: Sandbox):
     assert "no nxuskitd answers" in again.stdout
 
 
+@pytest.mark.parametrize(("autostart", "said"), [
+    ("1", "Any app using nxuskit (nxuskit-cli too) starts it again on its next request; "
+          "NXUSKIT_AUTOSTART=0 in the app's environment prevents that."),
+    ("0", "Apps run with NXUSKIT_AUTOSTART=0, as here, do not start it again; other apps "
+          "using nxuskit do, on their next request."),
+])  # fmt: skip
+def test_daemon_stop_says_that_clients_start_it_again(
+    sandbox: Sandbox, spawn, autostart: str, said: str
+):
+    spawn()
+    env = {"PATH": str(sandbox.root), "NXUSKIT_AUTOSTART": autostart}  # no systemctl here
+    stopped = run_cli(sandbox, "daemon", "stop", env=env)
+    assert stopped.returncode == 0, stopped.stderr
+    assert "stopped nxuskitd (pid" in stopped.stdout
+    assert said in " ".join(stopped.stdout.split())
+
+
+@needs_activate
+def test_daemon_stop_says_that_systemds_socket_starts_it_again(sandbox: Sandbox):
+    """A daemon that systemd's socket started, where `daemon stop` cannot drive systemd
+    itself (units it does not know, or no systemctl): stopping the daemon leaves the
+    socket listening, and the next connection starts it again. The command says so."""
+    sandbox.socket_path.parent.mkdir(mode=0o700)
+    passed = [f"-E{key}={value}" for key, value in sandbox.env.items()
+              if key.startswith(("XDG_", "NXUSKIT_", "PYTHON"))]  # fmt: skip
+    activator = subprocess.Popen(
+        [ACTIVATE, "-l", str(sandbox.socket_path), "--fdname=nxuskitd", *passed,  # type: ignore[list-item]
+         sys.executable, "-m", "nxuskitd", "--store", "file"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        assert wait_until(sandbox.socket_path.exists)
+        stopped = run_cli(sandbox, "daemon", "stop", env={"PATH": str(sandbox.root)})
+        assert stopped.returncode == 0, stopped.stderr
+        assert f"stopped nxuskitd (pid {activator.pid}, started by systemd)" in stopped.stdout
+        assert (
+            "systemd's nxuskitd.socket will start it again on the next connection; "
+            "`systemctl --user stop nxuskitd.socket` to prevent that."
+        ) in " ".join(stopped.stdout.split())
+        assert "NXUSKIT_AUTOSTART" not in stopped.stdout  # the socket answers first
+        assert activator.wait(15) == 0
+    finally:
+        if activator.poll() is None:
+            activator.kill()
+            activator.wait(10)
+
+
 def test_install_stops_an_autostarted_daemon_first(sandbox: Sandbox):
     """Only the plan's first steps run here (no systemd): writing units, stopping the
     daemon that would otherwise keep the socket from systemd."""
@@ -236,7 +283,8 @@ def test_wheel_builds_passes_twine_and_installs_into_a_fresh_venv(tmp_path, sand
 
     venv = tmp_path / "venv"
     run(sys.executable, "-m", "venv", venv)
-    run(venv / "bin" / "python", "-m", "pip", "install", "--quiet", wheels[0])
+    # the daemon and the CLI come with the extras (the base install is the client alone)
+    run(venv / "bin" / "python", "-m", "pip", "install", "--quiet", f"{wheels[0]}[all]")
     assert run(venv / "bin" / "nxuskitd", "--version").strip() == "nxuskitd 0.1.0"
     out = run(venv / "bin" / "nxuskit-cli", "daemon", "install", "--dry-run", **sandbox.env)
     assert f"ExecStart={venv}/bin/nxuskitd\n" in out

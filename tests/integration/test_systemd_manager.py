@@ -184,7 +184,9 @@ def test_installed_units_run_under_a_real_user_manager(manager: UserManager):
     assert manager.systemctl("is-active", "nxuskitd.socket") == "active"
 
     # daemon stop / start drive both units; stopping the socket removes its file.
-    assert manager.cli("daemon", "stop").returncode == 0
+    stopped = manager.cli("daemon", "stop")
+    assert stopped.returncode == 0, stopped.stderr
+    assert "systemd starts it again at your next login" in " ".join(stopped.stdout.split())
     assert manager.systemctl("is-active", "nxuskitd.socket") == "inactive"
     assert manager.run("test", "-e", SOCKET).returncode != 0
     # Meanwhile a client starts its own daemon on the path; `daemon start` stops it first,
