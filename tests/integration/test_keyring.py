@@ -115,7 +115,9 @@ def test_without_dbus_auto_falls_back_to_the_file_store_and_says_why(
     assert "store: file" in daemon.log()
     assert "no OS keyring found: Secret Service:" in daemon.log()
     status = run_cli(sandbox, "provider", "status")
-    footer = status.stdout.rstrip().splitlines()[-1]
+    lines = status.stdout.rstrip().splitlines()
+    start = next(index for index, line in enumerate(lines) if line.startswith("store: "))
+    footer = " ".join(line.strip() for line in lines[start:])  # wrapped to 80 columns
     assert footer.startswith("store: file, no OS keyring found: Secret Service:")
     assert "DBUS_SESSION_BUS_ADDRESS" in footer
     info = json.loads(run_cli(sandbox, "daemon", "status", "--json").stdout)
