@@ -276,7 +276,7 @@ class CredentialService:
             )
         record = Record(secret=value, auth_method=protocol.API_KEY, updated_at=time.time())
         async with self._writing:
-            replaced = await self._record(spec.name) is not None
+            replaced = spec.name in await self._stored_names()  # cached: no record read
             await self._in_store(self.store.set, spec.name, record)
             self._remember(spec.name, record)
         log.info("stored a credential for %s in the %s store", spec.name, self.store.kind)
