@@ -44,14 +44,19 @@ EXIT_CODES: dict[type[NxuskitError], int] = {
 }
 """Exit status per error class (subclasses use their parent's); documented in --help."""
 
+EXIT_UNREACHABLE = 13
+"""``provider verify``: a provider could not be reached, or answered neither yes nor no."""
+
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 
 EXIT_HELP = (
-    "Exit codes: 0 ok; 1 not authenticated; 2 usage error; 3 unknown provider; "
+    "Exit codes: 0 ok; 1 not authenticated (verify: the provider rejected the key); "
+    "2 usage error; 3 unknown provider; "
     "4 daemon unavailable; 5 store unavailable; 6 permission denied; 7 version mismatch; "
     "8 invalid argument; 9 bad config.toml; 10 protocol error; 11 login failed; "
-    "12 service manager error (daemon install/start/stop); 70 internal error."
+    "12 service manager error (daemon install/start/stop); "
+    "13 provider unreachable or unexpected answer (provider verify); 70 internal error."
 )
 
 

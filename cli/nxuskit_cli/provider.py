@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 import nxuskit
 from nxuskit.auth import AuthStatus
 from nxuskit.errors import InvalidArgument
+from nxuskit.registry import Registry
+from nxuskit_cli import verify
 from nxuskit_cli.login import format_expiry, register
 from nxuskit_cli.output import EXIT_HELP, note, print_json
 from nxuskit_cli.table import render
@@ -30,6 +32,7 @@ _STATUS_TEXT = {
     "authenticated": "Authenticated",
     "not_authenticated": "Not authenticated",
     "not_required": "Not required",
+    "config_invalid": "Config invalid",
 }
 _MAX_STDIN = 64 * 1024
 DASH = "\u2014"
@@ -108,7 +111,13 @@ def remove(provider: ProviderArg, json_output: JsonOption = False) -> None:
     _env_note(name)
 
 
-def _table(statuses: list[AuthStatus]) -> str:
+def _config_notes(registry: Registry) -> None:
+    """What is wrong with config.toml, on stderr (the listing itself stays complete)."""
+    for problem in registry.problems():
+        note(problem)
+
+
+def _table(statuses: list[AuthStatus], broken: list[dict[str, Any]]) -> str:
     # OAuth tokens expire: a column for it appears only when some credential does.
     expiring = any(status.expires_at is not None for status in statuses)
     headers = ("Provider", "Status", "Source", "Auth Methods") + (("Expires",) if expiring else ())
@@ -121,6 +130,9 @@ def _table(statuses: list[AuthStatus]) -> str:
             ", ".join(status.auth_methods) or DASH,
         )
         rows.append(row + ((format_expiry(status.expires_at) or DASH,) if expiring else ()))
+    for entry in broken:  # the reason follows as a note
+        rows.append((entry["provider"], _STATUS_TEXT["config_invalid"], DASH, DASH)
+                    + ((DASH,) if expiring else ()))  # fmt: skip
     return render(headers, rows)
 
 
@@ -138,12 +150,15 @@ def status(
     """
     report = nxuskit.auth_status_report(provider)
     statuses = report.statuses
+    registry = nxuskit.load_registry()
+    broken = registry.broken_status() if provider is None else []
     if json_output:
-        print_json([s.to_dict() for s in statuses])
+        print_json([*(s.to_dict() for s in statuses), *broken])
     else:
-        print(_table(statuses))
+        print(_table(statuses, broken))
         if report.store is not None:
             print(f"store: {report.store.summary}")
+    _config_notes(registry)
     if provider is not None and not statuses[0].authenticated:
         raise typer.Exit(1)
 
@@ -153,7 +168,8 @@ def list_(json_output: JsonOption = False) -> None:
     """List the known providers: built-in ones and those in config.toml."""
     registry = nxuskit.load_registry()
     if json_output:
-        print_json([spec.to_wire() for spec in registry.providers])
+        print_json(registry.to_wire())
+        _config_notes(registry)
         return
     rows = [
         (
@@ -165,8 +181,11 @@ def list_(json_output: JsonOption = False) -> None:
         )
         for spec in registry.providers
     ]
+    rows += [(name, DASH, "(config invalid)", DASH, DASH) for name in registry.broken]
     headers = ("Provider", "Aliases", "Env Variable", "Auth Methods", "Default Host")
     print(render(headers, rows))
+    _config_notes(registry)
 
 
 register(app)  # provider login, provider logout (nxuskit_cli.login)
+verify.register(app)  # provider verify (nxuskit_cli.verify)

@@ -67,12 +67,24 @@ class CredentialService:
         self._stuck_lock = threading.Lock()
         self.refresh_hook: Callable[[ProviderSpec, Record], Awaitable[Record]] | None = None
         """Set by the OAuth manager: turns an expiring OAuth record into a fresh one."""
+        self._config_problems: tuple[str, ...] = ()  # the last ones logged
 
     # -- helpers ---------------------------------------------------------------------
 
+    def load_registry(self) -> registry.Registry:
+        """The registry (config.toml is re-read when it changes); what is wrong with
+        config.toml is logged once per change, not per request."""
+        reg = registry.load(self.config_path)
+        problems = tuple(reg.problems())
+        if problems != self._config_problems:
+            self._config_problems = problems
+            for problem in problems:
+                log.warning("config: %s", problem)
+        return reg
+
     def provider(self, name: str) -> ProviderSpec:
-        """The registry entry for ``name`` (config.toml is re-read when it changes)."""
-        return registry.load(self.config_path).get(name)
+        """The registry entry for ``name``."""
+        return self.load_registry().get(name)
 
     async def _in_store(self, function: Callable[..., T], *args: Any) -> T:
         if self._stuck >= MAX_STUCK:  # each call would leave one more thread hanging
@@ -230,8 +242,8 @@ class CredentialService:
 
     async def status(self, provider: str | None = None) -> dict[str, Any]:
         """What the store knows of one provider or all (never a secret)."""
-        reg = registry.load(self.config_path)
-        specs = [self.provider(provider)] if provider is not None else list(reg.providers)
+        reg = self.load_registry()
+        specs = [reg.get(provider)] if provider is not None else list(reg.providers)
         needs_store = any(spec.requires_auth for spec in specs)
         names = await self._stored_names() if needs_store else set()
         entries = []
@@ -257,6 +269,8 @@ class CredentialService:
                         expires_at=record.expires_at,
                     )
             entries.append(entry)
+        if provider is None:
+            entries.extend(reg.broken_status())
         return {"providers": entries, "store": self.store_info()}
 
     async def set_credential(self, provider: str, secret: str) -> dict[str, Any]:
@@ -336,5 +350,5 @@ class CredentialService:
 
     def providers(self) -> dict[str, Any]:
         """The registry, as ``provider.list`` answers it."""
-        reg = registry.load(self.config_path)
-        return {"providers": [spec.to_wire() for spec in reg.providers]}
+        reg = self.load_registry()
+        return {"providers": reg.to_wire(), "config": reg.config_info()}

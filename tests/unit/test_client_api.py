@@ -296,16 +296,16 @@ def test_provider_create_remote_default_base_url(daemon: FakeDaemon) -> None:
 def test_provider_create_local_default_host(daemon: FakeDaemon) -> None:
     provider = Provider.create("ollama")
     assert provider.api_key is None
-    assert provider.base_url == "http://localhost:11434"
-    assert Provider.create("lmstudio").base_url == "http://localhost:1234"
+    assert provider.base_url == "http://localhost:11434/v1"
+    assert Provider.create("lmstudio").base_url == "http://localhost:1234/v1"
     assert daemon.calls == []
 
 
 def test_provider_create_host_from_env(daemon: FakeDaemon, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OLLAMA_HOST", "http://gpu-box:11434")
-    assert Provider.create("ollama").base_url == "http://gpu-box:11434"
+    assert Provider.create("ollama").base_url == "http://gpu-box:11434/v1"
     monkeypatch.setenv("OLLAMA_HOST", "")
-    assert Provider.create("ollama").base_url == "http://localhost:11434"
+    assert Provider.create("ollama").base_url == "http://localhost:11434/v1"
 
 
 def test_provider_create_uses_config_default_host(
@@ -315,7 +315,7 @@ def test_provider_create_uses_config_default_host(
     (client_env / "config.toml").write_text(
         '[providers.ollama]\ndefault_host = "http://lan-box:11434"\n'
     )
-    assert Provider.create("ollama").base_url == "http://lan-box:11434"
+    assert Provider.create("ollama").base_url == "http://lan-box:11434/v1"
 
 
 def test_provider_create_not_authenticated(daemon: FakeDaemon) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from nxuskit import errors, protocol
+from nxuskit import errors, protocol, registry
 from nxuskitd.dispatch import Dispatcher
 from nxuskitd.methods import DaemonState, handlers
 from nxuskitd.service import CredentialService
@@ -494,7 +494,7 @@ async def test_real_status_never_holds_the_secret(real: Dispatcher) -> None:
     assert entry["status"] == "authenticated"
     assert entry["source"] == "store"
     entries = {e["provider"]: e for e in json.loads(every)["result"]["providers"]}
-    assert len(entries) == 10
+    assert len(entries) == len(registry.BUILTIN)
     assert entries["ollama"]["status"] == "not_required"
     assert entries["openai"]["status"] == "not_authenticated"
 
