@@ -26,6 +26,7 @@ from typing import Annotated, Any
 import typer
 
 import nxuskit
+from nxuskit import protocol
 from nxuskit.errors import InvalidArgument
 from nxuskit.provider import server_root
 from nxuskit.providers import BEARER, ProviderSpec
@@ -148,7 +149,8 @@ def verify(
     if provider is not None:
         outcomes = [_outcome(provider, timeout)]
     else:
-        names = [s.provider for s in nxuskit.auth_status_report().statuses if s.authenticated]
+        statuses = nxuskit.auth_status_report().statuses
+        names = [s.provider for s in statuses if s.status == protocol.AUTHENTICATED]
         outcomes = [_outcome(name, timeout) for name in names]
     if json_output:
         print_json(outcomes)
