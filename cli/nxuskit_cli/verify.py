@@ -149,17 +149,17 @@ def verify(
     if provider is not None:
         outcomes = [_outcome(provider, timeout)]
     else:
-        statuses = nxuskit.auth_status_report().statuses
-        names = [s.provider for s in statuses if s.status == protocol.AUTHENTICATED]
+        report = nxuskit.auth_status_report()
+        names = [s.provider for s in report.statuses if s.status == protocol.AUTHENTICATED]
         outcomes = [_outcome(name, timeout) for name in names]
     if json_output:
         print_json(outcomes)
     else:
         _print(outcomes)
-    statuses = {outcome["status"] for outcome in outcomes}
-    if REJECTED in statuses:
+    seen = {outcome["status"] for outcome in outcomes}
+    if REJECTED in seen:
         raise typer.Exit(1)
-    if statuses - {VALID}:
+    if seen - {VALID}:
         raise typer.Exit(EXIT_UNREACHABLE)
 
 
