@@ -8,7 +8,7 @@
     resolution = auth_resolve("openai")           # explicit > OPENAI_API_KEY > store
     resolution.secret, resolution.source          # ("sk-...", "store")
     auth_status("openai").status                  # "authenticated"
-    Provider.create("ollama").base_url            # "http://localhost:11434"
+    Provider.create("ollama").base_url            # "http://localhost:11434/v1"
 
 This package imports only the standard library. Errors are subclasses of
 ``NxuskitError`` (see ``nxuskit.errors``).
