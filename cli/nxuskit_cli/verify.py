@@ -71,6 +71,8 @@ def _get(url: str, headers: dict[str, str], timeout: float) -> tuple[int | None,
         return None, f"no answer within {timeout:g}s"
     except (OSError, http.client.HTTPException) as error:
         return None, str(error) or type(error).__name__
+    except ValueError:  # http.client's message would quote the header, the key with it
+        return None, "the key cannot be sent as an HTTP header (a line break in it?)"
 
 
 def _source(spec: ProviderSpec, source: str | None) -> str:

@@ -232,3 +232,13 @@ def test_nothing_to_verify(sandbox: Sandbox, daemon: Daemon) -> None:
     missing = _verify(sandbox, "groq", env={})
     assert missing.returncode == 1
     assert "no credential for groq" in missing.stderr
+
+
+def test_a_key_with_a_line_break_is_not_echoed(
+    sandbox: Sandbox, stubs: Callable[..., Stub]
+) -> None:
+    stub = stubs(ENDPOINTS["openai"])
+    result = _verify(sandbox, "openai", env=_env("openai", stub, KEY + "\nX-Injected: 1"))
+    assert result.returncode == EXIT_UNREACHABLE
+    assert "cannot be sent as an HTTP header" in result.stdout
+    assert stub.requests == []
