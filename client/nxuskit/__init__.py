@@ -28,6 +28,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "store_info": ("nxuskit.store", "store_info"),
     "store_migrate": ("nxuskit.store", "store_migrate"),
     "AuthStatus": ("nxuskit.auth", "AuthStatus"),
+    "Client": ("nxuskit.client", "Client"),
     "ConfigError": ("nxuskit.errors", "ConfigError"),
     "DaemonBusy": ("nxuskit.errors", "DaemonBusy"),
     "DaemonUnavailable": ("nxuskit.errors", "DaemonUnavailable"),
@@ -74,6 +75,7 @@ if TYPE_CHECKING:
         auth_status_all,
         auth_status_report,
     )
+    from nxuskit.client import Client
     from nxuskit.daemon import daemon_lock, daemon_status
     from nxuskit.errors import (
         ConfigError,
@@ -120,6 +122,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "AuthStatus",
+    "Client",
     "ConfigError",
     "DaemonBusy",
     "DaemonUnavailable",

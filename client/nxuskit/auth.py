@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import os
 
-from nxuskit import connection, protocol, registry
+from nxuskit import protocol
 from nxuskit.errors import InvalidArgument
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from nxuskit.client import Client
     from nxuskit.registry import ProviderSpec
     from nxuskit.store import StoreInfo
 
@@ -114,44 +115,22 @@ class AuthStatus:
         )
 
 
-def _from_env(spec: ProviderSpec) -> str | None:
+def from_env(spec: ProviderSpec) -> str | None:
+    """The provider's credential from this process's environment, or None (unset or empty)."""
     if spec.env is None:
         return None
     value = os.environ.get(spec.env)
     return value if value else None
 
 
-def auth_resolve(provider: str, api_key: str | None = None) -> Resolution:
-    """Resolve the credential for ``provider`` by precedence: explicit, env, store.
-
-    Raises UnknownProvider, NotAuthenticated (nothing found anywhere), and, when the
-    store must be asked, DaemonUnavailable, StoreUnavailable or VersionMismatch.
-    """
-    spec = registry.load().get(provider)
-    if not spec.requires_auth:
-        return Resolution(spec.name, None, None, protocol.NO_AUTH)
-    if api_key:
-        return Resolution(spec.name, api_key, protocol.SOURCE_EXPLICIT, protocol.API_KEY)
-    env_value = _from_env(spec)
-    if env_value is not None:
-        return Resolution(spec.name, env_value, protocol.SOURCE_ENV, protocol.API_KEY)
-    result = connection.call(protocol.RESOLVE, {"provider": spec.name})
-    return Resolution(
-        spec.name,
-        result["secret"],
-        result.get("source", protocol.SOURCE_STORE),
-        result.get("auth_method", protocol.API_KEY),
-        result.get("expires_at"),
-    )
-
-
-def _status_from(spec: ProviderSpec, stored: dict[str, Any] | None) -> AuthStatus:
+def status_from(spec: ProviderSpec, stored: dict[str, Any] | None) -> AuthStatus:
+    """The status of ``spec`` given the daemon's ``auth.status`` entry (None: not asked)."""
     methods = list(spec.auth_methods)
     if not spec.requires_auth:
         return AuthStatus(
             spec.name, protocol.NOT_REQUIRED, None, methods, display_name=spec.display_name
         )
-    if _from_env(spec) is not None:
+    if from_env(spec) is not None:
         return AuthStatus(
             spec.name,
             protocol.AUTHENTICATED,
@@ -175,27 +154,23 @@ def _status_from(spec: ProviderSpec, stored: dict[str, Any] | None) -> AuthStatu
     )
 
 
+def auth_resolve(provider: str, api_key: str | None = None) -> Resolution:
+    """Resolve the credential for ``provider`` by precedence: explicit, env, store.
+
+    Raises UnknownProvider, NotAuthenticated (nothing found anywhere), and, when the
+    store must be asked, DaemonUnavailable, StoreUnavailable, PermissionDenied or
+    VersionMismatch.
+    """
+    return default_client().auth_resolve(provider, api_key)
+
+
 def auth_status(provider: str, api_key: str | None = None) -> AuthStatus:
     """The authentication status of one provider, by the same precedence as resolve.
 
     Asks the daemon only when neither ``api_key`` nor the environment decides it.
     Raises UnknownProvider, DaemonUnavailable, StoreUnavailable, VersionMismatch.
     """
-    spec = registry.load().get(provider)
-    if spec.requires_auth and api_key:
-        return AuthStatus(
-            spec.name,
-            protocol.AUTHENTICATED,
-            protocol.SOURCE_EXPLICIT,
-            list(spec.auth_methods),
-            protocol.API_KEY,
-            display_name=spec.display_name,
-        )
-    if not spec.requires_auth or _from_env(spec) is not None:
-        return _status_from(spec, None)
-    result = connection.call(protocol.STATUS, {"provider": spec.name})
-    entries = {entry["provider"]: entry for entry in result["providers"]}
-    return _status_from(spec, entries.get(spec.name))
+    return default_client().auth_status(provider, api_key)
 
 
 def auth_status_all() -> list[AuthStatus]:
@@ -203,10 +178,7 @@ def auth_status_all() -> list[AuthStatus]:
 
     Raises DaemonUnavailable, StoreUnavailable, VersionMismatch, ConfigError.
     """
-    specs = registry.load().providers
-    result = connection.call(protocol.STATUS, {})
-    entries = {entry["provider"]: entry for entry in result["providers"]}
-    return [_status_from(spec, entries.get(spec.name)) for spec in specs]
+    return default_client().auth_status_all()
 
 
 class StatusReport:
@@ -229,17 +201,7 @@ def auth_status_report(provider: str | None = None) -> StatusReport:
 
     Raises UnknownProvider, DaemonUnavailable, StoreUnavailable, VersionMismatch, ConfigError.
     """
-    from nxuskit.store import StoreInfo
-
-    reg = registry.load()
-    specs = reg.providers if provider is None else [reg.get(provider)]
-    if provider is not None and (not specs[0].requires_auth or _from_env(specs[0]) is not None):
-        return StatusReport([_status_from(specs[0], None)], None)
-    params = {} if provider is None else {"provider": specs[0].name}
-    result = connection.call(protocol.STATUS, params)
-    entries = {entry["provider"]: entry for entry in result["providers"]}
-    statuses = [_status_from(spec, entries.get(spec.name)) for spec in specs]
-    return StatusReport(statuses, StoreInfo.from_wire(result.get("store")))
+    return default_client().auth_status_report(provider)
 
 
 def _check_secret(secret: object) -> str:
@@ -258,10 +220,7 @@ def auth_set_credential(provider: str, secret: str) -> None:
     Raises UnknownProvider, InvalidArgument (empty secret, provider without API keys),
     DaemonUnavailable, StoreUnavailable.
     """
-    spec = registry.load().get(provider)
-    connection.call(
-        protocol.SET_CREDENTIAL, {"provider": spec.name, "secret": _check_secret(secret)}
-    )
+    default_client().auth_set_credential(provider, secret)
 
 
 def auth_remove_credential(provider: str) -> bool:
@@ -269,6 +228,11 @@ def auth_remove_credential(provider: str) -> bool:
 
     Raises UnknownProvider, DaemonUnavailable, StoreUnavailable.
     """
-    spec = registry.load().get(provider)
-    result = connection.call(protocol.REMOVE_CREDENTIAL, {"provider": spec.name})
-    return bool(result.get("removed"))
+    return default_client().auth_remove_credential(provider)
+
+
+def default_client() -> Client:
+    """The per-process Client (imported on first use: ``nxuskit.client`` imports this)."""
+    from nxuskit.client import default_client as default
+
+    return default()

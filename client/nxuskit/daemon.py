@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nxuskit import connection, protocol
+from nxuskit.auth import default_client
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -15,8 +15,7 @@ def daemon_status() -> dict[str, Any]:
 
     Raises DaemonUnavailable, VersionMismatch.
     """
-    result: dict[str, Any] = connection.call(protocol.DAEMON_STATUS, {})
-    return result
+    return default_client().daemon_status()
 
 
 def daemon_lock() -> int:
@@ -26,5 +25,4 @@ def daemon_lock() -> int:
 
     Raises DaemonUnavailable, VersionMismatch.
     """
-    result = connection.call(protocol.DAEMON_LOCK, {})
-    return int(result.get("forgotten", 0)) if isinstance(result, dict) else 0
+    return default_client().daemon_lock()

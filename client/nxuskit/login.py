@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import time
 
-from nxuskit import connection, protocol, registry
+from nxuskit import protocol, registry
+from nxuskit.auth import default_client
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
+
+    from nxuskit.client import Client
 
 
 class LoginStart:
@@ -76,32 +79,20 @@ class LoginResult:
         return f"LoginResult(provider={self.provider!r}, expires_at={self.expires_at!r})"
 
 
-def auth_login_start(
-    provider: str, device: bool = False, timeout: float = protocol.LOGIN_TIMEOUT_DEFAULT
-) -> LoginStart:
-    """Ask the daemon to start an OAuth login for ``provider`` (finished within ``timeout``
-    seconds, else it fails). ``device=True`` uses the device-code flow.
-
-    Raises UnknownProvider, InvalidArgument (no OAuth login for that provider, or no
-    device flow), LoginFailed (the provider refused to start), DaemonUnavailable.
-    """
+def start(client: Client, provider: str, device: bool, timeout: float) -> LoginStart:
+    """``Client.auth_login_start``."""
     spec = registry.load().get(provider)
     params: dict[str, Any] = {"provider": spec.name, "timeout": float(timeout)}
     if device:
         params["device"] = True
-    return LoginStart(connection.call(protocol.LOGIN_START, params))
+    return LoginStart(client.call(protocol.LOGIN_START, params))
 
 
-def auth_login_wait(login_id: str, timeout: float | None = None) -> LoginResult | None:
-    """Wait for a started login to finish; its result, or None if ``timeout`` seconds
-    passed first (None waits as long as the daemon lets the login run).
-
-    Waits on a connection of its own, so other threads' calls are not held up.
-    Raises LoginFailed (denied, timed out, cancelled, refused), InvalidArgument (unknown
-    ``login_id``), DaemonUnavailable.
-    """
+def wait(client: Client, login_id: str, timeout: float | None) -> LoginResult | None:
+    """``Client.auth_login_wait``: on a connection of its own, so that the client's other
+    calls (from other threads) are not held up."""
     deadline = None if timeout is None else time.monotonic() + timeout
-    conn = connection.open_connection()
+    conn = client.open_connection()
     try:
         while True:
             step = protocol.LOGIN_WAIT_MAX
@@ -116,10 +107,66 @@ def auth_login_wait(login_id: str, timeout: float | None = None) -> LoginResult 
         conn.close()
 
 
+def run(
+    client: Client,
+    provider: str,
+    on_start: Callable[[LoginStart], object] | None,
+    device: bool,
+    timeout: float,
+) -> LoginResult:
+    """``Client.auth_login``: start, show, wait; cancel in the daemon when interrupted."""
+    begun = start(client, provider, device, timeout)
+    try:
+        if on_start is not None:
+            on_start(begun)
+        result = wait(client, begun.login_id, None)
+    except BaseException:
+        import contextlib
+
+        with contextlib.suppress(Exception):  # the original error is the one to report
+            client.auth_login_cancel(begun.login_id)
+        raise
+    assert result is not None
+    return result
+
+
+def report_invalid(client: Client, provider: str, secret: str | None) -> bool:
+    """``Client.auth_report_invalid``."""
+    spec = registry.load().get(provider)
+    params: dict[str, Any] = {"provider": spec.name}
+    if secret is not None:
+        import hashlib
+
+        params["token_sha256"] = hashlib.sha256(secret.encode("utf-8")).hexdigest()
+    return bool(client.call(protocol.REPORT_INVALID, params).get("refreshed"))
+
+
+def auth_login_start(
+    provider: str, device: bool = False, timeout: float = protocol.LOGIN_TIMEOUT_DEFAULT
+) -> LoginStart:
+    """Ask the daemon to start an OAuth login for ``provider`` (finished within ``timeout``
+    seconds, else it fails). ``device=True`` uses the device-code flow.
+
+    Raises UnknownProvider, InvalidArgument (no OAuth login for that provider, or no
+    device flow), LoginFailed (the provider refused to start), DaemonUnavailable.
+    """
+    return start(default_client(), provider, device, timeout)
+
+
+def auth_login_wait(login_id: str, timeout: float | None = None) -> LoginResult | None:
+    """Wait for a started login to finish; its result, or None if ``timeout`` seconds
+    passed first (None waits as long as the daemon lets the login run).
+
+    Waits on a connection of its own, so other threads' calls are not held up.
+    Raises LoginFailed (denied, timed out, cancelled, refused), InvalidArgument (unknown
+    ``login_id``), DaemonUnavailable.
+    """
+    return wait(default_client(), login_id, timeout)
+
+
 def auth_login_cancel(login_id: str) -> bool:
     """Cancel a login in the daemon; True when it was still running."""
-    answer = connection.call(protocol.LOGIN_CANCEL, {"login_id": login_id})
-    return bool(answer.get("cancelled"))
+    return default_client().auth_login_cancel(login_id)
 
 
 def auth_login(
@@ -134,19 +181,7 @@ def auth_login(
     interruption (KeyboardInterrupt) or error while waiting cancels the login in the
     daemon. Raises what auth_login_start and auth_login_wait raise.
     """
-    start = auth_login_start(provider, device=device, timeout=timeout)
-    try:
-        if on_start is not None:
-            on_start(start)
-        result = auth_login_wait(start.login_id)
-    except BaseException:
-        import contextlib
-
-        with contextlib.suppress(Exception):  # the original error is the one to report
-            auth_login_cancel(start.login_id)
-        raise
-    assert result is not None
-    return result
+    return run(default_client(), provider, on_start, device, timeout)
 
 
 def auth_logout(provider: str) -> dict[str, Any]:
@@ -156,9 +191,7 @@ def auth_logout(provider: str) -> dict[str, Any]:
 
     Raises UnknownProvider, DaemonUnavailable, StoreUnavailable.
     """
-    spec = registry.load().get(provider)
-    answer: dict[str, Any] = connection.call(protocol.LOGOUT, {"provider": spec.name})
-    return answer
+    return default_client().auth_logout(provider)
 
 
 def auth_report_invalid(provider: str, secret: str | None = None) -> bool:
@@ -169,11 +202,4 @@ def auth_report_invalid(provider: str, secret: str | None = None) -> bool:
     Raises NotAuthenticated (the login cannot be renewed: log in again), LoginFailed,
     UnknownProvider, DaemonUnavailable.
     """
-    spec = registry.load().get(provider)
-    params: dict[str, Any] = {"provider": spec.name}
-    if secret is not None:
-        import hashlib
-
-        params["token_sha256"] = hashlib.sha256(secret.encode("utf-8")).hexdigest()
-    answer = connection.call(protocol.REPORT_INVALID, params)
-    return bool(answer.get("refreshed"))
+    return report_invalid(default_client(), provider, secret)

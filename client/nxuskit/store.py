@@ -7,11 +7,13 @@ says which, and why, in every ``auth.status`` and ``daemon.status`` answer.
 
 from __future__ import annotations
 
-from nxuskit import connection, protocol
+from nxuskit import protocol
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from nxuskit.client import Client
 
 KEYRING = "keyring"
 FILE = "file"
@@ -92,8 +94,19 @@ def store_info() -> StoreInfo:
 
     Raises DaemonUnavailable, VersionMismatch.
     """
-    result = connection.call(protocol.DAEMON_STATUS, {})
-    return StoreInfo.from_wire(result.get("store")) or StoreInfo("", "", "")
+    from nxuskit.auth import default_client
+
+    return default_client().store_info()
+
+
+def migrate(client: Client, to: str) -> Migration:
+    """``Client.store_migrate``."""
+    from nxuskit.errors import InvalidArgument
+
+    if to not in (KEYRING, FILE):
+        raise InvalidArgument(f"migrate to {KEYRING!r} or {FILE!r}, not {to!r}")
+    result: dict[str, Any] = client.call(protocol.STORE_MIGRATE, {"to": to})
+    return Migration(result)
 
 
 def store_migrate(to: str) -> Migration:
@@ -105,9 +118,6 @@ def store_migrate(to: str) -> Migration:
     Raises InvalidArgument (``to`` is neither), StoreUnavailable (no usable OS keyring,
     or a copy failed), DaemonUnavailable, VersionMismatch.
     """
-    from nxuskit.errors import InvalidArgument
+    from nxuskit.auth import default_client
 
-    if to not in (KEYRING, FILE):
-        raise InvalidArgument(f"migrate to {KEYRING!r} or {FILE!r}, not {to!r}")
-    result: dict[str, Any] = connection.call(protocol.STORE_MIGRATE, {"to": to})
-    return Migration(result)
+    return migrate(default_client(), to)

@@ -235,8 +235,12 @@ def test_other_uid_is_refused_even_with_loosened_modes(sandbox: Sandbox, daemon:
     assert out["library"][0] == "PermissionDenied", out
     daemon_log = daemon.log()
     assert f"refused a connection from uid {NOBODY}" in daemon_log
-    # The daemon still serves its own user.
+    # The owner's own client will not use a socket directory others can write to...
     connection.reset()
+    with pytest.raises(nxuskit.PermissionDenied, match="open to other users"):
+        nxuskit.auth_resolve("openai")
+    # ...and once it is private again, the daemon still serves its own user.
+    sandbox.socket_path.parent.chmod(0o700)
     assert nxuskit.auth_resolve("openai").secret == secret
 
 

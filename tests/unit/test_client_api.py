@@ -1,18 +1,20 @@
 """The client's public API without a daemon: precedence, reprs, Provider.create, errors.
 
-``nxuskit.connection.call`` is replaced by a fake that records its calls, so each test
-shows exactly when the daemon would be asked, and what for.
+The default Client gets an in-memory transport (``Client(connect=...)``) that records its
+calls, so each test shows exactly when the daemon would be asked, and what for.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import nxuskit
-from nxuskit import auth_resolve, auth_set_credential, auth_status, connection, errors
+from nxuskit import auth_resolve, auth_set_credential, auth_status, errors
+from nxuskit.client import Client, set_default_client
 from nxuskit.auth import AuthStatus, Resolution
 from nxuskit.provider import Provider
 
@@ -24,14 +26,17 @@ STORED = "sk-from-store-3333cccc"
 
 
 class FakeDaemon:
-    """Stands in for ``connection.call``: records requests, answers from ``stored``."""
+    """An in-memory transport for ``Client``: records requests, answers from ``stored``."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.stored: dict[str, str] = {}
         self.fail: errors.NxuskitError | None = None
 
-    def __call__(self, method: str, params: dict[str, Any]) -> Any:
+    def close(self) -> None:
+        pass
+
+    def call(self, method: str, params: dict[str, Any]) -> Any:
         self.calls.append((method, dict(params)))
         if self.fail is not None:
             raise self.fail
@@ -69,10 +74,11 @@ class FakeDaemon:
 
 
 @pytest.fixture
-def daemon(monkeypatch: pytest.MonkeyPatch) -> FakeDaemon:
+def daemon() -> Iterator[FakeDaemon]:
     fake = FakeDaemon()
-    monkeypatch.setattr(connection, "call", fake)
-    return fake
+    set_default_client(Client(connect=lambda path, timeout: fake))
+    yield fake
+    set_default_client(None)
 
 
 # -- precedence: explicit > env > store ----------------------------------------------------
