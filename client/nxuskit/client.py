@@ -361,7 +361,7 @@ def default_client() -> Client:
 def set_default_client(client: Client | None) -> None:
     """Make ``client`` the one the module functions use (None: a new default on next use).
     The previous default's connection is closed."""
-    global _default  # noqa: PLW0603
+    global _default
     previous, _default = _default, client
     if previous is not None and previous is not client:
         previous.close()

@@ -22,6 +22,7 @@ name the directory and say to use a directory of one's own.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import stat
@@ -157,10 +158,10 @@ def make_private_directory(directory: str) -> None:
         missing.append(path)
         path = os.path.dirname(path)
     for path in reversed(missing):
-        try:
+        # Created meanwhile (by another client or the daemon, or by someone else): the
+        # checks below judge whoever made it.
+        with contextlib.suppress(FileExistsError):
             os.mkdir(path, 0o700)
-        except FileExistsError:
-            pass  # created meanwhile (by another client or the daemon): checked below
         check_directory_chain(os.path.dirname(path), uid)
     check_socket_directory(directory, uid)
 

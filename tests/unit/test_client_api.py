@@ -14,8 +14,8 @@ import pytest
 
 import nxuskit
 from nxuskit import auth_resolve, auth_set_credential, auth_status, errors
-from nxuskit.client import Client, set_default_client
 from nxuskit.auth import AuthStatus, Resolution
+from nxuskit.client import Client, set_default_client
 from nxuskit.provider import Provider
 
 pytestmark = pytest.mark.usefixtures("client_env")
