@@ -22,7 +22,6 @@ name the directory and say to use a directory of one's own.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import stat
@@ -158,10 +157,10 @@ def make_private_directory(directory: str) -> None:
         missing.append(path)
         path = os.path.dirname(path)
     for path in reversed(missing):
-        # Created meanwhile (by another client or the daemon, or by someone else): the
-        # checks below judge whoever made it.
-        with contextlib.suppress(FileExistsError):
+        try:  # contextlib.suppress would cost every app an import
             os.mkdir(path, 0o700)
+        except FileExistsError:  # noqa: SIM105
+            pass  # made meanwhile (a client, the daemon, or someone else): judged below
         check_directory_chain(os.path.dirname(path), uid)
     check_socket_directory(directory, uid)
 
