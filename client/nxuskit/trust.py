@@ -157,9 +157,9 @@ def make_private_directory(directory: str) -> None:
         missing.append(path)
         path = os.path.dirname(path)
     for path in reversed(missing):
-        try:  # contextlib.suppress would cost every app an import
+        try:  # noqa: SIM105 - contextlib.suppress would cost every app an import
             os.mkdir(path, 0o700)
-        except FileExistsError:  # noqa: SIM105
+        except FileExistsError:
             pass  # made meanwhile (a client, the daemon, or someone else): judged below
         check_directory_chain(os.path.dirname(path), uid)
     check_socket_directory(directory, uid)
