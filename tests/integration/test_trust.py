@@ -51,14 +51,13 @@ _FAKE_DAEMON = textwrap.dedent(
                 line, buffer = buffer.split(b"\\n", 1)
                 request = json.loads(line)
                 result = {"protocol": 1, "version": "0.1.0", "pid": os.getpid(),
-                          "provider": "openai", "secret": %r, "source": "store",
+                          "provider": "openai", "secret": sys.argv[3], "source": "store",
                           "auth_method": "api_key", "expires_at": None, "stored": True,
                           "login_id": "x", "authorization_url": "https://phish.example/"}
                 answer = {"jsonrpc": "2.0", "id": request.get("id"), "result": result}
                 conn.sendall(json.dumps(answer).encode() + b"\\n")
         conn.close()
     """
-    % FORGED
 )
 
 _VICTIM = textwrap.dedent(
