@@ -24,6 +24,7 @@ class DaemonState:
     started_by: str
     started_at: float = dataclasses.field(default_factory=time.time)
     connections: Callable[[], int] = lambda: 0
+    idle_exit: float | None = None
 
     def hello(self, service: CredentialService) -> dict[str, Any]:
         """Identity and protocol: what a client checks first."""
@@ -43,6 +44,7 @@ class DaemonState:
             "uptime": round(time.time() - self.started_at, 3),
             "connections": self.connections(),
             "cache": service.cache_info(),
+            "idle_exit": self.idle_exit,
         }
 
 

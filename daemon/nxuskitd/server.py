@@ -48,6 +48,8 @@ class Server:
         self.listener = listener
         self.dispatcher = dispatcher
         self.connections: set[ClientConnection] = set()
+        self.last_activity = time.monotonic()
+        """When a connection last opened or closed (``time.monotonic()``)."""
         self._uid = os.getuid()
         self._stop = anyio.Event()
 
@@ -133,12 +135,14 @@ class Server:
             self.config.idle_timeout,
         )
         self.connections.add(connection)
+        self.last_activity = time.monotonic()
         try:
             await connection.serve()
         except Exception:  # a bug met by one client must not take the daemon down for all
             log.exception("a connection failed; the daemon keeps serving")
         finally:
             self.connections.discard(connection)
+            self.last_activity = time.monotonic()
 
 
 async def serve(config: DaemonConfig) -> int:
@@ -181,7 +185,7 @@ async def serve(config: DaemonConfig) -> int:
             reason,
         )
         listener = await UnixListener.from_socket(sock, config.socket_path)
-        state = DaemonState(config.socket_path, config.started_by)
+        state = DaemonState(config.socket_path, config.started_by, idle_exit=config.idle_exit)
         oauth = OAuthManager(service)  # logins run in its task group, started below
         server = Server(config, listener, Dispatcher(handlers(service, state, oauth)))
         state.connections = lambda: len(server.connections)
@@ -191,6 +195,8 @@ async def serve(config: DaemonConfig) -> int:
                 tasks.start_soon(notifier.keep_watchdog)
                 tasks.start_soon(service.expire_forever)
                 tasks.start_soon(oauth.run)
+                if config.idle_exit is not None:
+                    tasks.start_soon(_exit_when_idle, server, oauth.busy, config.idle_exit)
 
                 def ready() -> None:
                     notifier.ready(f"serving {listener.description}")
@@ -205,6 +211,19 @@ async def serve(config: DaemonConfig) -> int:
         return 0
     finally:
         lock.release()
+
+
+async def _exit_when_idle(server: Server, busy: Callable[[], bool], limit: float) -> None:
+    """Stop the daemon once it has had no client, login or refresh for ``limit`` seconds
+    (a daemon a client started; the next client starts another)."""
+    while True:
+        await anyio.sleep(min(1.0, limit / 4))
+        if server.connections or busy():
+            server.last_activity = time.monotonic()
+        elif time.monotonic() - server.last_activity >= limit:
+            log.info("no clients for %gs: exiting (the next client starts nxuskitd again)", limit)
+            server.stop()
+            return
 
 
 async def _watch_signals(server: Server, on_stop: Callable[[], object]) -> None:

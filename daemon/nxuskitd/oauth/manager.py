@@ -54,6 +54,12 @@ class OAuthManager:
             for login in list(self._logins.values()):
                 login.fail(LoginFailed("nxuskitd stopped during the login; start it again"))
 
+    def busy(self) -> bool:
+        """Whether a login or a token refresh is under way (the daemon must not exit)."""
+        return self.refresher.busy() or any(
+            not login.done.is_set() for login in self._logins.values()
+        )
+
     # -- logins ----------------------------------------------------------------------
 
     async def start(self, provider: str, device: bool, timeout: float | None) -> dict[str, Any]:

@@ -48,6 +48,10 @@ class Refresher:
         self._service = service
         self._flights: dict[str, _Flight] = {}
 
+    def busy(self) -> bool:
+        """Whether a refresh is in progress."""
+        return bool(self._flights)
+
     async def fresh(self, spec: ProviderSpec, record: Record) -> Record:
         """``record``, or a refreshed one when its access token is (nearly) expired."""
         if not needs_refresh(record):
