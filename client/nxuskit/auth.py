@@ -4,7 +4,8 @@ Precedence, highest first: the explicit value a caller passes, then the provider
 environment variable in the calling process, then the daemon's store. The first two
 belong to the caller's process, so they are applied here, without a round trip; only
 the store is asked of the daemon. Results say where a credential came from and never
-show it in their repr.
+show it in their repr. ``Resolution`` and ``AuthStatus`` are the wire's own shapes
+(``nxuskit.answers``).
 """
 
 from __future__ import annotations
@@ -12,107 +13,26 @@ from __future__ import annotations
 import os
 
 from nxuskit import protocol
+from nxuskit.answers import AuthStatus, Resolution
 from nxuskit.errors import InvalidArgument
+
+__all__ = [
+    "AuthStatus",
+    "Resolution",
+    "StatusReport",
+    "auth_remove_credential",
+    "auth_resolve",
+    "auth_set_credential",
+    "auth_status",
+    "auth_status_all",
+    "auth_status_report",
+]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
+    from nxuskit.answers import StoreInfo
     from nxuskit.client import Client
     from nxuskit.registry import ProviderSpec
-    from nxuskit.store import StoreInfo
-
-
-class Resolution:
-    """A resolved credential: ``secret`` and where it came from (``source``).
-
-    ``source`` is "explicit", "env", "store" or "oauth" (None for a provider that needs
-    no credential, whose ``secret`` is None too). ``auth_method`` is "api_key", "oauth"
-    or "none"; ``expires_at`` is a Unix time for expiring tokens, else None.
-    """
-
-    __slots__ = ("auth_method", "expires_at", "provider", "secret", "source")
-
-    def __init__(
-        self,
-        provider: str,
-        secret: str | None,
-        source: str | None,
-        auth_method: str,
-        expires_at: float | None = None,
-    ) -> None:
-        self.provider = provider
-        self.secret = secret
-        self.source = source
-        self.auth_method = auth_method
-        self.expires_at = expires_at
-
-    def __repr__(self) -> str:
-        shown = "None" if self.secret is None else "'***'"
-        return (
-            f"Resolution(provider={self.provider!r}, source={self.source!r}, "
-            f"auth_method={self.auth_method!r}, secret={shown})"
-        )
-
-    __str__ = __repr__
-
-
-class AuthStatus:
-    """Whether a provider is usable, from which source, with which methods (no secret).
-
-    ``status`` is "authenticated", "not_authenticated" or "not_required"; ``source`` is
-    the source that would win a resolve now, or None.
-    """
-
-    __slots__ = (
-        "auth_method",
-        "auth_methods",
-        "display_name",
-        "expires_at",
-        "provider",
-        "source",
-        "status",
-    )
-
-    def __init__(
-        self,
-        provider: str,
-        status: str,
-        source: str | None,
-        auth_methods: list[str],
-        auth_method: str | None = None,
-        expires_at: float | None = None,
-        display_name: str | None = None,
-    ) -> None:
-        self.provider = provider
-        self.status = status
-        self.source = source
-        self.auth_methods = auth_methods
-        self.auth_method = auth_method
-        self.expires_at = expires_at
-        self.display_name = display_name or provider
-
-    @property
-    def authenticated(self) -> bool:
-        """True when a resolve would succeed (or no credential is needed)."""
-        return self.status != protocol.NOT_AUTHENTICATED
-
-    def to_dict(self) -> dict[str, Any]:
-        """The status as plain data (the CLI's ``--json`` shape)."""
-        return {
-            "provider": self.provider,
-            "status": self.status,
-            "source": self.source,
-            "auth_methods": list(self.auth_methods),
-            "auth_method": self.auth_method,
-            "expires_at": self.expires_at,
-        }
-
-    def __repr__(self) -> str:
-        return (
-            f"AuthStatus(provider={self.provider!r}, status={self.status!r}, "
-            f"source={self.source!r}, auth_methods={self.auth_methods!r})"
-        )
 
 
 def from_env(spec: ProviderSpec) -> str | None:
@@ -123,7 +43,7 @@ def from_env(spec: ProviderSpec) -> str | None:
     return value if value else None
 
 
-def status_from(spec: ProviderSpec, stored: dict[str, Any] | None) -> AuthStatus:
+def status_from(spec: ProviderSpec, stored: AuthStatus | None) -> AuthStatus:
     """The status of ``spec`` given the daemon's ``auth.status`` entry (None: not asked)."""
     methods = list(spec.auth_methods)
     if not spec.requires_auth:
@@ -139,14 +59,14 @@ def status_from(spec: ProviderSpec, stored: dict[str, Any] | None) -> AuthStatus
             protocol.API_KEY,
             display_name=spec.display_name,
         )
-    if stored is not None and stored.get("status") == protocol.AUTHENTICATED:
+    if stored is not None and stored.status == protocol.AUTHENTICATED:
         return AuthStatus(
             spec.name,
             protocol.AUTHENTICATED,
-            stored.get("source"),
+            stored.source,
             methods,
-            stored.get("auth_method"),
-            stored.get("expires_at"),
+            stored.auth_method,
+            stored.expires_at,
             spec.display_name,
         )
     return AuthStatus(

@@ -25,7 +25,18 @@ import _thread
 import os
 
 from nxuskit import connection, paths, protocol, registry
-from nxuskit.auth import AuthStatus, Resolution, StatusReport, from_env, status_from
+from nxuskit.answers import (
+    AuthStatus,
+    Cancelled,
+    DaemonStatus,
+    Locked,
+    LoggedOut,
+    Removed,
+    Resolution,
+    Statuses,
+    StoreInfo,
+)
+from nxuskit.auth import StatusReport, from_env, status_from
 from nxuskit.connection import Closed, NotRunning
 from nxuskit.errors import DaemonUnavailable, InvalidArgument, NxuskitError
 
@@ -34,8 +45,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, Protocol
 
-    from nxuskit.login import LoginResult, LoginStart
-    from nxuskit.store import Migration, StoreInfo
+    from nxuskit.answers import LoginResult, LoginStart, Migration
 
     class Transport(Protocol):
         """What a Client needs of a connection."""
@@ -219,13 +229,7 @@ class Client:
         if env_value is not None:
             return Resolution(spec.name, env_value, protocol.SOURCE_ENV, protocol.API_KEY)
         result = self.call(protocol.RESOLVE, {"provider": spec.name})
-        return Resolution(
-            spec.name,
-            result["secret"],
-            result.get("source", protocol.SOURCE_STORE),
-            result.get("auth_method", protocol.API_KEY),
-            result.get("expires_at"),
-        )
+        return Resolution.from_wire(result, protocol.RESOLVE)
 
     def auth_status(self, provider: str, api_key: str | None = None) -> AuthStatus:
         """One provider's status, by the same precedence (``nxuskit.auth_status``)."""
@@ -241,8 +245,10 @@ class Client:
             )
         if not spec.requires_auth or from_env(spec) is not None:
             return status_from(spec, None)
-        result = self.call(protocol.STATUS, {"provider": spec.name})
-        entries = {entry["provider"]: entry for entry in result["providers"]}
+        result = Statuses.from_wire(
+            self.call(protocol.STATUS, {"provider": spec.name}), protocol.STATUS
+        )
+        entries = {entry.provider: entry for entry in result.providers}
         return status_from(spec, entries.get(spec.name))
 
     def auth_status_all(self) -> list[AuthStatus]:
@@ -251,18 +257,16 @@ class Client:
 
     def auth_status_report(self, provider: str | None = None) -> StatusReport:
         """Statuses plus the daemon's store (``nxuskit.auth_status_report``)."""
-        from nxuskit.store import StoreInfo
-
         reg = registry.load()
         specs = reg.providers if provider is None else [reg.get(provider)]
         first = specs[0]
         if provider is not None and (not first.requires_auth or from_env(first) is not None):
             return StatusReport([status_from(first, None)], None)
         params = {} if provider is None else {"provider": first.name}
-        result = self.call(protocol.STATUS, params)
-        entries = {entry["provider"]: entry for entry in result["providers"]}
+        result = Statuses.from_wire(self.call(protocol.STATUS, params), protocol.STATUS)
+        entries = {entry.provider: entry for entry in result.providers}
         statuses = [status_from(spec, entries.get(spec.name)) for spec in specs]
-        return StatusReport(statuses, StoreInfo.from_wire(result.get("store")))
+        return StatusReport(statuses, result.store)
 
     def auth_set_credential(self, provider: str, secret: str) -> None:
         """Store ``secret`` as ``provider``'s API key (``nxuskit.auth_set_credential``)."""
@@ -276,7 +280,7 @@ class Client:
         """Remove ``provider``'s stored credential; True if one was stored."""
         spec = registry.load().get(provider)
         result = self.call(protocol.REMOVE_CREDENTIAL, {"provider": spec.name})
-        return bool(result.get("removed"))
+        return Removed.from_wire(result, protocol.REMOVE_CREDENTIAL).removed
 
     # -- logins, the store, the daemon (implemented beside their value classes) --------
 
@@ -296,7 +300,8 @@ class Client:
 
     def auth_login_cancel(self, login_id: str) -> bool:
         """Cancel a login in the daemon (``nxuskit.auth_login_cancel``)."""
-        return bool(self.call(protocol.LOGIN_CANCEL, {"login_id": login_id}).get("cancelled"))
+        result = self.call(protocol.LOGIN_CANCEL, {"login_id": login_id})
+        return Cancelled.from_wire(result, protocol.LOGIN_CANCEL).cancelled
 
     def auth_login(
         self,
@@ -310,11 +315,11 @@ class Client:
 
         return login.run(self, provider, on_start, device, timeout)
 
-    def auth_logout(self, provider: str) -> dict[str, Any]:
+    def auth_logout(self, provider: str) -> LoggedOut:
         """Revoke and delete ``provider``'s login (``nxuskit.auth_logout``)."""
         spec = registry.load().get(provider)
-        answer: dict[str, Any] = self.call(protocol.LOGOUT, {"provider": spec.name})
-        return answer
+        result = self.call(protocol.LOGOUT, {"provider": spec.name})
+        return LoggedOut.from_wire(result, protocol.LOGOUT)
 
     def auth_report_invalid(self, provider: str, secret: str | None = None) -> bool:
         """Report a rejected token; the daemon refreshes once (``nxuskit.auth_report_invalid``)."""
@@ -322,22 +327,19 @@ class Client:
 
         return login.report_invalid(self, provider, secret)
 
-    def daemon_status(self) -> dict[str, Any]:
+    def daemon_status(self) -> DaemonStatus:
         """The daemon's pid, version, uptime, socket, store... (``nxuskit.daemon_status``)."""
-        result: dict[str, Any] = self.call(protocol.DAEMON_STATUS, {})
-        return result
+        result = self.call(protocol.DAEMON_STATUS, {})
+        return DaemonStatus.from_wire(result, protocol.DAEMON_STATUS)
 
     def daemon_lock(self) -> int:
         """Make the daemon forget its cached secrets; how many (``nxuskit.daemon_lock``)."""
         result = self.call(protocol.DAEMON_LOCK, {})
-        return int(result.get("forgotten", 0)) if isinstance(result, dict) else 0
+        return Locked.from_wire(result, protocol.DAEMON_LOCK).forgotten
 
     def store_info(self) -> StoreInfo:
         """The store the daemon uses, and why (``nxuskit.store_info``)."""
-        from nxuskit.store import StoreInfo
-
-        info = StoreInfo.from_wire(self.call(protocol.DAEMON_STATUS, {}).get("store"))
-        return info or StoreInfo("", "", "")
+        return self.daemon_status().store
 
     def store_migrate(self, to: str) -> Migration:
         """Move every credential to the ``to`` store (``nxuskit.store_migrate``)."""

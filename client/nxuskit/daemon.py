@@ -6,12 +6,13 @@ from nxuskit.auth import default_client
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from nxuskit.answers import DaemonStatus
 
 
-def daemon_status() -> dict[str, Any]:
+def daemon_status() -> DaemonStatus:
     """The running daemon's pid, version, protocol, uptime, socket, store, how it was
     started and its open connections (``daemon.status``; starts the daemon if allowed).
+    Reads like the dict of earlier versions too (``status["pid"]``).
 
     Raises DaemonUnavailable, VersionMismatch.
     """

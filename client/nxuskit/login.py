@@ -17,7 +17,19 @@ from __future__ import annotations
 import time
 
 from nxuskit import protocol, registry
+from nxuskit.answers import LoggedOut, LoginResult, LoginStart, Reported
 from nxuskit.auth import default_client
+
+__all__ = [
+    "LoginResult",
+    "LoginStart",
+    "auth_login",
+    "auth_login_cancel",
+    "auth_login_start",
+    "auth_login_wait",
+    "auth_logout",
+    "auth_report_invalid",
+]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -27,65 +39,13 @@ if TYPE_CHECKING:
     from nxuskit.client import Client
 
 
-class LoginStart:
-    """A login the daemon has started: what to show the user, and its ``login_id``.
-
-    Browser logins have ``authorization_url`` (and the loopback ``redirect_uri`` it
-    returns to); device logins have ``user_code`` and
-    ``verification_uri`` (and maybe ``verification_uri_complete``). ``expires_in`` is
-    the time left, in seconds, to finish the login.
-    """
-
-    __slots__ = (
-        "authorization_url",
-        "expires_in",
-        "flow",
-        "login_id",
-        "provider",
-        "redirect_uri",
-        "user_code",
-        "verification_uri",
-        "verification_uri_complete",
-    )
-
-    def __init__(self, answer: dict[str, Any]) -> None:
-        self.login_id: str = answer["login_id"]
-        self.provider: str = answer["provider"]
-        self.flow: str = answer.get("flow", "browser")
-        self.expires_in: float = float(answer.get("expires_in") or 0.0)
-        self.authorization_url: str | None = answer.get("authorization_url")
-        self.redirect_uri: str | None = answer.get("redirect_uri")
-        self.user_code: str | None = answer.get("user_code")
-        self.verification_uri: str | None = answer.get("verification_uri")
-        self.verification_uri_complete: str | None = answer.get("verification_uri_complete")
-
-    def __repr__(self) -> str:
-        return f"LoginStart(provider={self.provider!r}, flow={self.flow!r})"
-
-
-class LoginResult:
-    """A finished login: the provider, and when its access token expires (or None)."""
-
-    __slots__ = ("auth_method", "expires_at", "provider", "scope", "store")
-
-    def __init__(self, answer: dict[str, Any]) -> None:
-        self.provider: str = answer["provider"]
-        self.auth_method: str = answer.get("auth_method", protocol.OAUTH)
-        self.expires_at: float | None = answer.get("expires_at")
-        self.scope: str | None = answer.get("scope")
-        self.store: str | None = answer.get("store")
-
-    def __repr__(self) -> str:
-        return f"LoginResult(provider={self.provider!r}, expires_at={self.expires_at!r})"
-
-
 def start(client: Client, provider: str, device: bool, timeout: float) -> LoginStart:
     """``Client.auth_login_start``."""
     spec = registry.load().get(provider)
     params: dict[str, Any] = {"provider": spec.name, "timeout": float(timeout)}
     if device:
         params["device"] = True
-    return LoginStart(client.call(protocol.LOGIN_START, params))
+    return LoginStart.from_wire(client.call(protocol.LOGIN_START, params), protocol.LOGIN_START)
 
 
 def wait(client: Client, login_id: str, timeout: float | None) -> LoginResult | None:
@@ -99,8 +59,8 @@ def wait(client: Client, login_id: str, timeout: float | None) -> LoginResult | 
             if deadline is not None:
                 step = min(step, max(deadline - time.monotonic(), 0.0))
             answer = conn.call(protocol.LOGIN_WAIT, {"login_id": login_id, "timeout": step})
-            if answer.get("status") != "pending":
-                return LoginResult(answer)
+            if not isinstance(answer, dict) or answer.get("status") != "pending":
+                return LoginResult.from_wire(answer, protocol.LOGIN_WAIT)
             if deadline is not None and time.monotonic() >= deadline:
                 return None
     finally:
@@ -138,7 +98,8 @@ def report_invalid(client: Client, provider: str, secret: str | None) -> bool:
         import hashlib
 
         params["token_sha256"] = hashlib.sha256(secret.encode("utf-8")).hexdigest()
-    return bool(client.call(protocol.REPORT_INVALID, params).get("refreshed"))
+    answer = client.call(protocol.REPORT_INVALID, params)
+    return Reported.from_wire(answer, protocol.REPORT_INVALID).refreshed
 
 
 def auth_login_start(
@@ -184,10 +145,11 @@ def auth_login(
     return run(default_client(), provider, on_start, device, timeout)
 
 
-def auth_logout(provider: str) -> dict[str, Any]:
+def auth_logout(provider: str) -> LoggedOut:
     """Log out of ``provider``: the daemon revokes the tokens at the server (where the
-    provider has a revocation_url) and deletes them. Returns ``{"provider", "removed",
-    "revoked"}`` (``revoked`` is None when the provider offers no revocation).
+    provider has a revocation_url) and deletes them. The answer has ``provider``,
+    ``removed`` and ``revoked`` (None when the provider offers no revocation); it reads
+    like the dict of earlier versions too (``answer["removed"]``).
 
     Raises UnknownProvider, DaemonUnavailable, StoreUnavailable.
     """

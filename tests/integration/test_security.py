@@ -146,6 +146,7 @@ def test_socket_is_0600_from_birth(sandbox: Sandbox) -> None:
         assert wait_until(lambda: socket_answers(sandbox.socket_path), timeout=15), (
             log_path.read_text()
         )
+        assert wait_until(lambda: seen, timeout=10)  # the watcher ran since the socket appeared
         done.set()
         watcher.join()
         mode = stat.S_IMODE(os.lstat(sandbox.socket_path).st_mode)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import nxuskit
-from nxuskit import auth_resolve, auth_set_credential, auth_status, errors
+from nxuskit import answers, auth_resolve, auth_set_credential, auth_status, errors
 from nxuskit.auth import AuthStatus, Resolution
 from nxuskit.client import Client, set_default_client
 from nxuskit.provider import Provider
@@ -40,37 +40,38 @@ class FakeDaemon:
         self.calls.append((method, dict(params)))
         if self.fail is not None:
             raise self.fail
+        return self.answer(method, params).to_wire()  # the wire's own shapes, as the daemon
+
+    def answer(self, method: str, params: dict[str, Any]) -> answers.Answer:
+        provider = params.get("provider")
         if method == "auth.resolve":
-            provider = params["provider"]
+            assert provider is not None
             if provider not in self.stored:
                 raise errors.NotAuthenticated(f"no credential for {provider}")
-            return {
-                "provider": provider,
-                "secret": self.stored[provider],
-                "source": "store",
-                "auth_method": "api_key",
-                "expires_at": None,
-            }
+            return answers.Resolution(provider, self.stored[provider], "store", "api_key")
         if method == "auth.status":
-            names = [params["provider"]] if "provider" in params else list(self.stored)
-            return {"providers": [self.status_entry(name) for name in names]}
+            names = [provider] if provider else list(self.stored)
+            store = answers.StoreInfo(
+                "file", "file /x/credentials.json", "chosen with --store file"
+            )
+            return answers.Statuses([self.status_entry(name) for name in names], store)
         if method == "auth.set_credential":
             self.stored[params["provider"]] = params["secret"]
-            return {"provider": params["provider"], "stored": True}
+            return answers.Stored(params["provider"], True, "file")
         if method == "auth.remove_credential":
-            return {"removed": self.stored.pop(params["provider"], None) is not None}
+            removed = self.stored.pop(params["provider"], None) is not None
+            return answers.Removed(params["provider"], removed)
         raise AssertionError(f"unexpected method {method}")
 
-    def status_entry(self, name: str) -> dict[str, Any]:
+    def status_entry(self, name: str) -> answers.AuthStatus:
         stored = name in self.stored
-        return {
-            "provider": name,
-            "status": "authenticated" if stored else "not_authenticated",
-            "source": "store" if stored else None,
-            "auth_methods": ["api_key"],
-            "auth_method": "api_key" if stored else None,
-            "expires_at": None,
-        }
+        return answers.AuthStatus(
+            name,
+            "authenticated" if stored else "not_authenticated",
+            "store" if stored else None,
+            ["api_key"],
+            "api_key" if stored else None,
+        )
 
 
 @pytest.fixture
