@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
@@ -87,14 +86,14 @@ class CallbackListener:
 
     async def serve(self, handle: CallbackHandler, finished: anyio.Event) -> None:
         """Answer requests until ``finished`` is set (or the caller is cancelled)."""
-        slots: OrderedDict[int, _Slot] = OrderedDict()  # oldest first
+        slots: dict[_Slot, None] = {}  # the open connections, oldest first
 
         async def one(stream: SocketStream) -> None:
             async with stream:
                 slot = _Slot()
                 if not _make_room(slots):
                     return  # every slot is answering a request: a flood, not a browser
-                slots[id(slot)] = slot
+                slots[slot] = None
                 try:
                     with slot.scope:
                         if await self._answer(stream, handle, slot):
@@ -102,7 +101,7 @@ class CallbackListener:
                 except (TimeoutError, anyio.BrokenResourceError, anyio.EndOfStream, OSError):
                     pass  # a browser's idle pre-connection, or a client that went away
                 finally:
-                    slots.pop(id(slot), None)
+                    slots.pop(slot, None)
 
         try:
             async with anyio.create_task_group() as tasks:
@@ -139,17 +138,18 @@ class _Slot:
         self.answering = False  # its request head is complete: it keeps its slot
 
 
-def _make_room(slots: OrderedDict[int, _Slot]) -> bool:
+def _make_room(slots: dict[_Slot, None]) -> bool:
     """Make a slot free for a newcomer by closing the oldest idle connection (silent
     ones first, then those still sending their head); False when all are answering."""
     if len(slots) < MAX_CONNECTIONS:
         return True
-    victim = next((key for key, slot in slots.items() if not slot.heard), None)
+    victim = next((slot for slot in slots if not slot.heard), None)
     if victim is None:
-        victim = next((key for key, slot in slots.items() if not slot.answering), None)
+        victim = next((slot for slot in slots if not slot.answering), None)
     if victim is None:
         return False
-    slots.pop(victim).scope.cancel()
+    del slots[victim]
+    victim.scope.cancel()
     return True
 
 

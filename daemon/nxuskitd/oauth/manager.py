@@ -94,7 +94,9 @@ class OAuthManager:
             with anyio.CancelScope(shield=True):
                 await login.close()
             raise
-        self.logins.add(login)
+        replaced = self.logins.add(login)
+        if replaced is not None:  # a login_start that ran alongside this one
+            replaced.cancel(f"a newer login to {spec.name} replaced this one")
         self._tasks.start_soon(self._run, login)
         log.info("login for %s started (%s flow)", spec.name, login.flow)
         return {**login.describe(), "revoked": revoked}
