@@ -60,8 +60,10 @@ def handlers(
     async def hello(params: Any) -> Any:
         return state.hello(service)
 
+    manager = oauth or OAuthManager(service)
+
     async def daemon_status(params: Any) -> Any:
-        return state.status(service)
+        return {**state.status(service), "logins": manager.counts()}
 
     async def resolve(params: Any) -> Any:
         return await service.resolve(params.provider)
@@ -95,7 +97,7 @@ def handlers(
         protocol.DAEMON_LOCK: daemon_lock,
         protocol.STORE_MIGRATE: store_migrate,
     }
-    bound.update(oauth_handlers(oauth or OAuthManager(service)))
+    bound.update(oauth_handlers(manager))
     missing = set(protocol.PARAMS) - set(bound)
     assert not missing, f"methods in the contract without a handler: {missing}"
     return bound

@@ -67,6 +67,7 @@ class CredentialService:
         self._stuck_lock = threading.Lock()
         self.refresh_hook: Callable[[ProviderSpec, Record], Awaitable[Record]] | None = None
         """Set by the OAuth manager: turns an expiring OAuth record into a fresh one."""
+        self._ended_logins: dict[str, str] = {}  # provider -> why its OAuth login ended
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -159,6 +160,8 @@ class CredentialService:
     def _remember(self, name: str, record: Record | None) -> None:
         """Put what a set (``record``) or remove (None) wrote into the cache at once."""
         hit, names = self.cache.get(NAMES)
+        if record is not None:
+            self._ended_logins.pop(name, None)
         self.cache.forget(name)  # reads under way must not put an older answer back
         self.cache.put(name, record)
         if hit:
@@ -213,10 +216,8 @@ class CredentialService:
             }
         record = await self._record(spec.name)
         if record is None:
-            hint = f"export {spec.env}=..., or " if spec.env else ""
-            raise NotAuthenticated(
-                f"no credential for {spec.name}: {hint}run `nxuskit-cli provider set {spec.name}`"
-            )
+            ended = self._ended_logins.get(spec.name)
+            raise NotAuthenticated(ended or f"no credential for {spec.name}: {missing_hint(spec)}")
         if record.auth_method == protocol.OAUTH and self.refresh_hook is not None:
             record = await self.refresh_hook(spec, record)
         source = protocol.SOURCE_OAUTH if record.auth_method == protocol.OAUTH else "store"
@@ -325,6 +326,11 @@ class CredentialService:
         self._remember(name, record)
         return record
 
+    def login_ended(self, name: str, message: str) -> None:
+        """Remember (in memory) why ``name``'s OAuth login ended, after its record was
+        deleted: later resolves repeat ``message`` (log in again), not a generic hint."""
+        self._ended_logins[name] = message
+
     async def store_record(self, name: str, record: Record) -> None:
         """Store an OAuth login's or refresh's record. It is cached even when the store
         write fails, so a rotated refresh token is not lost while the daemon runs."""
@@ -338,3 +344,16 @@ class CredentialService:
         """The registry, as ``provider.list`` answers it."""
         reg = registry.load(self.config_path)
         return {"providers": [spec.to_wire() for spec in reg.providers]}
+
+
+def missing_hint(spec: ProviderSpec) -> str:
+    """What to run when ``spec`` has no credential, following its auth methods: an
+    OAuth-only provider cannot take ``provider set``, an API-key-only one has no login."""
+    login = f"`nxuskit-cli provider login {spec.name}`"
+    if protocol.API_KEY not in spec.auth_methods:
+        return f"run {login}"
+    key = f"`nxuskit-cli provider set {spec.name}`"
+    env = f"export {spec.env}=..., or " if spec.env else ""
+    if protocol.OAUTH in spec.auth_methods:
+        return f"{env}run {key} or {login}"
+    return f"{env}run {key}"
