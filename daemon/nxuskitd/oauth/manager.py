@@ -67,9 +67,7 @@ class OAuthManager:
 
     def busy(self) -> bool:
         """Whether a login or a token refresh is under way (the daemon must not exit)."""
-        return self.refresher.busy() or any(
-            not login.done.is_set() for login in self._logins.values()
-        )
+        return self.refresher.busy() or self.logins.pending() > 0
 
     # -- logins ----------------------------------------------------------------------
 
