@@ -18,6 +18,7 @@ import anyio
 import anyio.to_thread
 
 from nxuskit import protocol, registry
+from nxuskit.credential import check_secret
 from nxuskit.errors import InvalidArgument, NotAuthenticated, NxuskitError, StoreUnavailable
 from nxuskit.registry import ProviderSpec
 from nxuskitd.cache import SessionCache
@@ -265,15 +266,7 @@ class CredentialService:
         if protocol.API_KEY not in spec.auth_methods:
             methods = ", ".join(spec.auth_methods) or "none, it needs no credential"
             raise InvalidArgument(f"{spec.name} does not take an API key (auth methods: {methods})")
-        value = secret.strip()
-        if not value:
-            raise InvalidArgument("the credential is empty: pass the API key itself")
-        if len(value.encode()) > protocol.MAX_SECRET_BYTES:
-            raise InvalidArgument(f"the credential is over {protocol.MAX_SECRET_BYTES} bytes")
-        if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
-            raise InvalidArgument(
-                "the credential contains a line break or control character: pass the key alone"
-            )
+        value = check_secret(secret)  # the client's own rule: one rule on both sides
         record = Record(secret=value, auth_method=protocol.API_KEY, updated_at=time.time())
         async with self._writing:
             await self._in_store(self.store.set, spec.name, record)
