@@ -14,7 +14,6 @@ import os
 
 from nxuskit import protocol
 from nxuskit.answers import AuthStatus, Resolution
-from nxuskit.errors import InvalidArgument
 
 __all__ = [
     "AuthStatus",
@@ -125,20 +124,19 @@ def auth_status_report(provider: str | None = None) -> StatusReport:
 
 
 def _check_secret(secret: object) -> str:
-    if not isinstance(secret, str) or not secret.strip():
-        raise InvalidArgument("the credential is empty: pass the API key itself")
-    if len(secret.encode("utf-8", "replace")) > protocol.MAX_SECRET_BYTES:
-        raise InvalidArgument(
-            f"the credential is longer than {protocol.MAX_SECRET_BYTES} bytes: is it an API key?"
-        )
-    return secret
+    # The daemon applies the same rule; checking here too keeps a bad key off the socket
+    # and gives the error without a round trip.
+    from nxuskit.credential import check_secret
+
+    return check_secret(secret)
 
 
 def auth_set_credential(provider: str, secret: str) -> None:
     """Store ``secret`` as the API key of ``provider`` in the daemon's store.
 
-    Raises UnknownProvider, InvalidArgument (empty secret, provider without API keys),
-    DaemonUnavailable, StoreUnavailable.
+    Surrounding spaces, tabs and line breaks are trimmed (``nxuskit.credential``).
+    Raises UnknownProvider, InvalidArgument (empty, too long, a control character inside,
+    provider without API keys), DaemonUnavailable, StoreUnavailable.
     """
     default_client().auth_set_credential(provider, secret)
 

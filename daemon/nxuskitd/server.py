@@ -32,10 +32,14 @@ from nxuskitd.dispatch import Dispatcher, encode
 from nxuskitd.listener import Listener, UnixListener
 from nxuskitd.methods import DaemonState, handlers
 from nxuskitd.oauth import OAuthManager
+from nxuskitd.ratelimit import RateLimitedLog
 from nxuskitd.service import CredentialService
 from nxuskitd.stores import open_store
 
 log = logging.getLogger("nxuskitd")
+REFUSAL_LOG_INTERVAL = 10.0
+"""Refused connections of one kind (one foreign uid, or the connection limit) are logged
+at most once per this many seconds, with a count of those left out."""
 STOP_SIGNALS = frozenset((signal.SIGTERM, signal.SIGINT, signal.SIGHUP))
 """Signals the daemon handles; ``main`` blocks them until ``serve`` listens for them."""
 
@@ -50,6 +54,9 @@ class Server:
         self.connections: set[ClientConnection] = set()
         self.last_activity = time.monotonic()
         """When a connection last opened or closed (``time.monotonic()``)."""
+        self.refusals = RateLimitedLog(log, REFUSAL_LOG_INTERVAL)
+        """Anyone on the machine can connect, and be refused, as fast as they like: one
+        line per refusal would let them fill the disk and bury everything else."""
         self._uid = os.getuid()
         self._stop = anyio.Event()
 
@@ -84,6 +91,7 @@ class Server:
             now = time.monotonic()
             for connection in list(self.connections):
                 connection.check(now)
+            self.refusals.flush()
 
     async def _accept_until_stopped(self, tasks: TaskGroup, scope: anyio.CancelScope) -> None:
         with scope:
@@ -108,8 +116,9 @@ class Server:
 
     async def _serve(self, stream: ByteStream, uid: int | None) -> None:
         if uid != self._uid:
-            log.warning(
-                "refused a connection from uid %s (this daemon serves uid %s)", uid, self._uid
+            self.refusals.warning(
+                f"uid {uid}",
+                f"refused a connection from uid {uid} (this daemon serves uid {self._uid})",
             )
             await self._refuse(
                 stream,
@@ -119,7 +128,9 @@ class Server:
             )
             return
         if len(self.connections) >= self.config.max_connections:
-            log.warning("refused a connection: %d open, the limit", len(self.connections))
+            self.refusals.warning(
+                "busy", f"refused a connection: {len(self.connections)} open, the limit"
+            )
             await self._refuse(
                 stream,
                 DaemonBusy(

@@ -18,9 +18,17 @@ import anyio
 import anyio.to_thread
 
 from nxuskit import protocol, registry
-from nxuskit.errors import InvalidArgument, NotAuthenticated, NxuskitError, StoreUnavailable
+from nxuskit.credential import check_secret
+from nxuskit.errors import (
+    InvalidArgument,
+    NotAuthenticated,
+    NxuskitError,
+    PermissionDenied,
+    StoreUnavailable,
+)
 from nxuskit.registry import ProviderSpec
 from nxuskitd.cache import SessionCache
+from nxuskitd.ratelimit import OncePerCause
 from nxuskitd.stores import Record, Store
 
 log = logging.getLogger(__name__)
@@ -65,6 +73,7 @@ class CredentialService:
         self._limiter = anyio.CapacityLimiter(1)
         self._stuck = 0  # store calls given up on whose threads still wait (a hung keyring)
         self._stuck_lock = threading.Lock()
+        self._store_failures = OncePerCause(log)
         self.refresh_hook: Callable[[ProviderSpec, Record], Awaitable[Record]] | None = None
         """Set by the OAuth manager: turns an expiring OAuth record into a fresh one."""
         self._ended_logins: dict[str, str] = {}  # provider -> why its OAuth login ended
@@ -77,9 +86,11 @@ class CredentialService:
 
     async def _in_store(self, function: Callable[..., T], *args: Any) -> T:
         if self._stuck >= MAX_STUCK:  # each call would leave one more thread hanging
-            raise StoreUnavailable(
-                f"the credential store ({self.store.description}) is not answering: "
-                f"{self._stuck} earlier calls still wait for it"
+            raise self._store_failed(
+                StoreUnavailable(
+                    f"the credential store ({self.store.description}) is not answering: "
+                    f"{self._stuck} earlier calls still wait for it"
+                )
             )
         state = {"started": False, "over": False}
 
@@ -98,15 +109,21 @@ class CredentialService:
 
         try:
             with anyio.move_on_after(self.store_timeout):
-                return await anyio.to_thread.run_sync(
+                result = await anyio.to_thread.run_sync(
                     call, limiter=self._limiter, abandon_on_cancel=True
                 )
+                self._store_failures.recovered("the credential store answers again")
+                return result
+        except (StoreUnavailable, PermissionDenied) as error:
+            self._store_failed(error)
+            raise
         except NxuskitError:
             raise
         except Exception as exc:
-            log.warning("store error: %s", type(exc).__name__)
-            raise StoreUnavailable(
-                f"the credential store ({self.store.kind}) failed: {type(exc).__name__}"
+            raise self._store_failed(
+                StoreUnavailable(
+                    f"the credential store ({self.store.kind}) failed: {type(exc).__name__}"
+                )
             ) from None
         finally:
             with self._stuck_lock:
@@ -114,10 +131,19 @@ class CredentialService:
                 if state["started"]:  # still running in its thread: it hangs
                     self._stuck += 1
         hint = " (a hung D-Bus, or an unlock prompt nobody answered?)"
-        raise StoreUnavailable(
-            f"the credential store ({self.store.description}) did not answer within "
-            f"{self.store_timeout:g}s{hint if self.store.kind == 'keyring' else ''}"
+        raise self._store_failed(
+            StoreUnavailable(
+                f"the credential store ({self.store.description}) did not answer within "
+                f"{self.store_timeout:g}s{hint if self.store.kind == 'keyring' else ''}"
+            )
         )
+
+    def _store_failed(self, error: NxuskitError) -> NxuskitError:
+        """``error``, logged once per distinct cause while the store keeps failing: the
+        log says why requests fail without a line per request. Store messages name the
+        file or backend and the cause, never a stored value."""
+        self._store_failures.warning(f"credential store error: {error.message}")
+        return error
 
     async def _cached(self, key: str, function: Callable[..., T], *args: Any) -> T:
         """The cached value of ``key``, else ``function(*args)`` read from the store once,
@@ -266,15 +292,7 @@ class CredentialService:
         if protocol.API_KEY not in spec.auth_methods:
             methods = ", ".join(spec.auth_methods) or "none, it needs no credential"
             raise InvalidArgument(f"{spec.name} does not take an API key (auth methods: {methods})")
-        value = secret.strip()
-        if not value:
-            raise InvalidArgument("the credential is empty: pass the API key itself")
-        if len(value.encode()) > protocol.MAX_SECRET_BYTES:
-            raise InvalidArgument(f"the credential is over {protocol.MAX_SECRET_BYTES} bytes")
-        if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
-            raise InvalidArgument(
-                "the credential contains a line break or control character: pass the key alone"
-            )
+        value = check_secret(secret)  # the client's own rule: one rule on both sides
         record = Record(secret=value, auth_method=protocol.API_KEY, updated_at=time.time())
         async with self._writing:
             await self._in_store(self.store.set, spec.name, record)

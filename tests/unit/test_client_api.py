@@ -229,7 +229,9 @@ def test_set_sends_the_canonical_name(daemon: FakeDaemon) -> None:
 
 
 @pytest.mark.parametrize(
-    "secret", ["", "   ", "k" * (16 * 1024 + 1)], ids=["empty", "blank", "long"]
+    "secret",
+    ["", "   ", "k" * (16 * 1024 + 1), "\x1fsk-abc", "sk-abc\x85", "sk-\x7fabc"],
+    ids=["empty", "blank", "long", "leading U+001F", "trailing U+0085", "DEL inside"],
 )
 def test_set_refuses_bad_secrets_before_the_daemon(daemon: FakeDaemon, secret: str) -> None:
     with pytest.raises(errors.InvalidArgument) as caught:
@@ -237,6 +239,11 @@ def test_set_refuses_bad_secrets_before_the_daemon(daemon: FakeDaemon, secret: s
     assert daemon.calls == []
     if secret.strip():
         assert secret not in str(caught.value)
+
+
+def test_set_sends_the_key_trimmed_by_the_shared_rule(daemon: FakeDaemon) -> None:
+    auth_set_credential("openai", f" {STORED}\r\n")
+    assert daemon.calls == [("auth.set_credential", {"provider": "openai", "secret": STORED})]
 
 
 def test_remove_reports_whether_something_was_removed(daemon: FakeDaemon) -> None:
