@@ -72,6 +72,12 @@ def state_dir() -> str:
     return os.path.join(_xdg("XDG_STATE_HOME", "~/.local/state"), APP)
 
 
+def daemon_log_path() -> str:
+    """The log file of a daemon started without a service manager (by a client, or by
+    ``nxuskit-cli daemon start``)."""
+    return os.path.join(state_dir(), "nxuskitd.log")
+
+
 def lock_path(socket: str) -> str:
     """The daemon's instance lock, beside its socket (one daemon per socket)."""
     return socket + ".lock"
@@ -122,30 +128,30 @@ def _ancestors(directory: str, home: str) -> list[str]:
     return chain
 
 
-def _mode(st: os.stat_result) -> str:
-    return f"{stat.S_IMODE(st.st_mode):04o}"  # the sticky and set-id bits included
-
-
 def _file_problem(path: str, st: os.stat_result, uid: int) -> str | None:
+    from nxuskit.trust import mode_text, owner_name
+
     copy = f"`cp {path} {path}.new && mv {path}.new {path}`"
     if not stat.S_ISREG(st.st_mode):
         return f"{path} is not a regular file: make it one, or remove it"
     if st.st_uid not in (uid, 0):
         return (
-            f"{path} belongs to uid {st.st_uid}, not to you (uid {uid}), so it is not used: "
+            f"{path} belongs to {owner_name(st.st_uid)}, not to you, so it is not used: "
             f"whoever owns it could redirect your logins; check what it says, then make it "
             f"yours with {copy}"
         )
     if _writable_by_others(st, uid):
         fix = f"run `chmod go-w {path}`" if st.st_uid == uid else f"make it yours with {copy}"
         return (
-            f"{path} is writable by others (mode {_mode(st)}), so it is not used: "
+            f"{path} is writable by others (mode {mode_text(st)}), so it is not used: "
             f"check that nobody changed it, then {fix}"
         )
     return None
 
 
 def _directory_problem(directory: str, path: str, uid: int) -> str | None:
+    from nxuskit.trust import mode_text, owner_name
+
     try:
         st = os.stat(directory)
     except OSError as exc:
@@ -153,7 +159,7 @@ def _directory_problem(directory: str, path: str, uid: int) -> str | None:
     elsewhere = "keep config.toml in a directory of your own (set XDG_CONFIG_HOME)"
     if st.st_uid not in (uid, 0):
         return (
-            f"{directory} belongs to uid {st.st_uid}, so {path} is not used: its owner "
+            f"{directory} belongs to {owner_name(st.st_uid)}, so {path} is not used: its owner "
             f"could replace the file; {elsewhere}"
         )
     # In a sticky directory (/tmp) others may add entries but not rename or delete ours.
@@ -161,7 +167,7 @@ def _directory_problem(directory: str, path: str, uid: int) -> str | None:
         return None
     fix = f"run `chmod go-w {directory}`" if st.st_uid == uid else elsewhere
     return (
-        f"{directory} is writable by others (mode {_mode(st)}), so {path} is not used: "
+        f"{directory} is writable by others (mode {mode_text(st)}), so {path} is not used: "
         f"anyone could replace the file; {fix}"
     )
 

@@ -18,9 +18,17 @@ import anyio
 import anyio.to_thread
 
 from nxuskit import protocol, registry
-from nxuskit.errors import InvalidArgument, NotAuthenticated, NxuskitError, StoreUnavailable
+from nxuskit.credential import check_secret
+from nxuskit.errors import (
+    InvalidArgument,
+    NotAuthenticated,
+    NxuskitError,
+    PermissionDenied,
+    StoreUnavailable,
+)
 from nxuskit.registry import ProviderSpec
 from nxuskitd.cache import SessionCache
+from nxuskitd.ratelimit import OncePerCause
 from nxuskitd.stores import Record, Store
 
 log = logging.getLogger(__name__)
@@ -65,8 +73,10 @@ class CredentialService:
         self._limiter = anyio.CapacityLimiter(1)
         self._stuck = 0  # store calls given up on whose threads still wait (a hung keyring)
         self._stuck_lock = threading.Lock()
+        self._store_failures = OncePerCause(log)
         self.refresh_hook: Callable[[ProviderSpec, Record], Awaitable[Record]] | None = None
         """Set by the OAuth manager: turns an expiring OAuth record into a fresh one."""
+        self._ended_logins: dict[str, str] = {}  # provider -> why its OAuth login ended
         self._config_problems: tuple[str, ...] = ()  # the last ones logged
 
     # -- helpers ---------------------------------------------------------------------
@@ -88,9 +98,11 @@ class CredentialService:
 
     async def _in_store(self, function: Callable[..., T], *args: Any) -> T:
         if self._stuck >= MAX_STUCK:  # each call would leave one more thread hanging
-            raise StoreUnavailable(
-                f"the credential store ({self.store.description}) is not answering: "
-                f"{self._stuck} earlier calls still wait for it"
+            raise self._store_failed(
+                StoreUnavailable(
+                    f"the credential store ({self.store.description}) is not answering: "
+                    f"{self._stuck} earlier calls still wait for it"
+                )
             )
         state = {"started": False, "over": False}
 
@@ -109,15 +121,21 @@ class CredentialService:
 
         try:
             with anyio.move_on_after(self.store_timeout):
-                return await anyio.to_thread.run_sync(
+                result = await anyio.to_thread.run_sync(
                     call, limiter=self._limiter, abandon_on_cancel=True
                 )
+                self._store_failures.recovered("the credential store answers again")
+                return result
+        except (StoreUnavailable, PermissionDenied) as error:
+            self._store_failed(error)
+            raise
         except NxuskitError:
             raise
         except Exception as exc:
-            log.warning("store error: %s", type(exc).__name__)
-            raise StoreUnavailable(
-                f"the credential store ({self.store.kind}) failed: {type(exc).__name__}"
+            raise self._store_failed(
+                StoreUnavailable(
+                    f"the credential store ({self.store.kind}) failed: {type(exc).__name__}"
+                )
             ) from None
         finally:
             with self._stuck_lock:
@@ -125,10 +143,19 @@ class CredentialService:
                 if state["started"]:  # still running in its thread: it hangs
                     self._stuck += 1
         hint = " (a hung D-Bus, or an unlock prompt nobody answered?)"
-        raise StoreUnavailable(
-            f"the credential store ({self.store.description}) did not answer within "
-            f"{self.store_timeout:g}s{hint if self.store.kind == 'keyring' else ''}"
+        raise self._store_failed(
+            StoreUnavailable(
+                f"the credential store ({self.store.description}) did not answer within "
+                f"{self.store_timeout:g}s{hint if self.store.kind == 'keyring' else ''}"
+            )
         )
+
+    def _store_failed(self, error: NxuskitError) -> NxuskitError:
+        """``error``, logged once per distinct cause while the store keeps failing: the
+        log says why requests fail without a line per request. Store messages name the
+        file or backend and the cause, never a stored value."""
+        self._store_failures.warning(f"credential store error: {error.message}")
+        return error
 
     async def _cached(self, key: str, function: Callable[..., T], *args: Any) -> T:
         """The cached value of ``key``, else ``function(*args)`` read from the store once,
@@ -171,6 +198,8 @@ class CredentialService:
     def _remember(self, name: str, record: Record | None) -> None:
         """Put what a set (``record``) or remove (None) wrote into the cache at once."""
         hit, names = self.cache.get(NAMES)
+        if record is not None:
+            self._ended_logins.pop(name, None)
         self.cache.forget(name)  # reads under way must not put an older answer back
         self.cache.put(name, record)
         if hit:
@@ -225,10 +254,8 @@ class CredentialService:
             }
         record = await self._record(spec.name)
         if record is None:
-            hint = f"export {spec.env}=..., or " if spec.env else ""
-            raise NotAuthenticated(
-                f"no credential for {spec.name}: {hint}run `nxuskit-cli provider set {spec.name}`"
-            )
+            ended = self._ended_logins.get(spec.name)
+            raise NotAuthenticated(ended or f"no credential for {spec.name}: {missing_hint(spec)}")
         if record.auth_method == protocol.OAUTH and self.refresh_hook is not None:
             record = await self.refresh_hook(spec, record)
         source = protocol.SOURCE_OAUTH if record.auth_method == protocol.OAUTH else "store"
@@ -279,15 +306,7 @@ class CredentialService:
         if protocol.API_KEY not in spec.auth_methods:
             methods = ", ".join(spec.auth_methods) or "none, it needs no credential"
             raise InvalidArgument(f"{spec.name} does not take an API key (auth methods: {methods})")
-        value = secret.strip()
-        if not value:
-            raise InvalidArgument("the credential is empty: pass the API key itself")
-        if len(value.encode()) > protocol.MAX_SECRET_BYTES:
-            raise InvalidArgument(f"the credential is over {protocol.MAX_SECRET_BYTES} bytes")
-        if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
-            raise InvalidArgument(
-                "the credential contains a line break or control character: pass the key alone"
-            )
+        value = check_secret(secret)  # the client's own rule: one rule on both sides
         record = Record(secret=value, auth_method=protocol.API_KEY, updated_at=time.time())
         async with self._writing:
             await self._in_store(self.store.set, spec.name, record)
@@ -339,6 +358,11 @@ class CredentialService:
         self._remember(name, record)
         return record
 
+    def login_ended(self, name: str, message: str) -> None:
+        """Remember (in memory) why ``name``'s OAuth login ended, after its record was
+        deleted: later resolves repeat ``message`` (log in again), not a generic hint."""
+        self._ended_logins[name] = message
+
     async def store_record(self, name: str, record: Record) -> None:
         """Store an OAuth login's or refresh's record. It is cached even when the store
         write fails, so a rotated refresh token is not lost while the daemon runs."""
@@ -352,3 +376,16 @@ class CredentialService:
         """The registry, as ``provider.list`` answers it."""
         reg = self.load_registry()
         return {"providers": reg.to_wire(), "config": reg.config_info()}
+
+
+def missing_hint(spec: ProviderSpec) -> str:
+    """What to run when ``spec`` has no credential, following its auth methods: an
+    OAuth-only provider cannot take ``provider set``, an API-key-only one has no login."""
+    login = f"`nxuskit-cli provider login {spec.name}`"
+    if protocol.API_KEY not in spec.auth_methods:
+        return f"run {login}"
+    key = f"`nxuskit-cli provider set {spec.name}`"
+    env = f"export {spec.env}=..., or " if spec.env else ""
+    if protocol.OAUTH in spec.auth_methods:
+        return f"{env}run {key} or {login}"
+    return f"{env}run {key}"

@@ -57,7 +57,7 @@ def test_a_file_of_another_user_is_refused(tmp_path: Path) -> None:
     path = config(tmp_path / "nxuskit")
     os.chown(path, NOBODY, NOBODY)
     message = refusal(path)
-    assert f"{path} belongs to uid {NOBODY}, not to you" in message
+    assert f"{path} belongs to uid {NOBODY} (nobody), not to you" in message
     assert f"`cp {path} {path}.new && mv {path}.new {path}`" in message
     assert "chmod" not in message  # you cannot chmod another user's file
 
@@ -95,7 +95,7 @@ def test_a_directory_of_another_user_is_refused_without_chmod_advice(tmp_path: P
     path = config(theirs / "nxuskit")
     os.chown(theirs, NOBODY, NOBODY)
     message = refusal(path)
-    assert f"{theirs} belongs to uid {NOBODY}, so {path} is not used" in message
+    assert f"{theirs} belongs to uid {NOBODY} (nobody), so {path} is not used" in message
     assert "XDG_CONFIG_HOME" in message
     assert "chmod" not in message  # never advise changing a directory that is not yours
 
