@@ -214,7 +214,7 @@ async def test_a_hung_store_does_not_pile_up_threads(store: SlowStore) -> None:
     finally:
         store.gate.set()
     with anyio.fail_after(5):
-        while service._stuck:
+        while service._calls.stuck:
             await anyio.sleep(0.01)
     assert (await service.resolve("openai"))["secret"] == "sk-stored"
 
