@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import textwrap
 from typing import Annotated
 
 import typer
@@ -11,6 +12,7 @@ import typer
 import nxuskit
 from nxuskit.auth import AuthStatus
 from nxuskit.errors import InvalidArgument
+from nxuskit.registry import shown_name
 from nxuskit_cli.login import format_expiry, register
 from nxuskit_cli.output import EXIT_HELP, note, print_json
 from nxuskit_cli.table import render
@@ -96,16 +98,23 @@ def set_(
 
 @app.command()
 def remove(provider: ProviderArg, json_output: JsonOption = False) -> None:
-    """Remove PROVIDER's stored credential (environment variables are untouched)."""
-    name = nxuskit.load_registry().get(provider).name
+    """Remove PROVIDER's stored credential (environment variables are untouched).
+
+    PROVIDER may also be the exact name of a credential stored for a provider that
+    config.toml no longer defines (`provider status` lists those).
+    """
+    spec = nxuskit.load_registry().find(provider)
+    name = spec.name if spec is not None else provider  # maybe an orphan: the daemon knows
     removed = nxuskit.auth_remove_credential(name)
+    shown = name if spec is not None else shown_name(name)
     if json_output:
         print_json({"provider": name, "removed": removed})
     elif removed:
-        print(f"Removed the stored credential for {name}.")
+        print(f"Removed the stored credential for {shown}.")
     else:
-        print(f"No credential was stored for {name}; nothing removed.")
-    _env_note(name)
+        print(f"No credential was stored for {shown}; nothing removed.")
+    if spec is not None:
+        _env_note(name)
 
 
 def _table(statuses: list[AuthStatus]) -> str:
@@ -122,6 +131,16 @@ def _table(statuses: list[AuthStatus]) -> str:
         )
         rows.append(row + ((format_expiry(status.expires_at) or DASH,) if expiring else ()))
     return render(headers, rows)
+
+
+def _orphans_footer(names: list[str]) -> str:
+    listed = textwrap.fill(", ".join(names), width=80, initial_indent="  ",
+                           subsequent_indent="  ", break_on_hyphens=False,
+                           break_long_words=False)  # fmt: skip
+    return (
+        f"stored for providers no longer in config.toml:\n{listed}\n"
+        "  remove one with: nxuskit-cli provider remove NAME"
+    )
 
 
 @app.command()
@@ -144,6 +163,8 @@ def status(
         print(_table(statuses))
         if report.store is not None:
             print(f"store: {report.store.summary}")
+        if report.orphans:
+            print(_orphans_footer(report.orphans))
     if provider is not None and not statuses[0].authenticated:
         raise typer.Exit(1)
 

@@ -211,13 +211,23 @@ def auth_status_all() -> list[AuthStatus]:
 
 class StatusReport:
     """``statuses`` of providers, and the daemon's ``store`` (a ``StoreInfo``; None when
-    the daemon was not asked, because the explicit value or the environment decided)."""
+    the daemon was not asked, because the explicit value or the environment decided).
 
-    __slots__ = ("statuses", "store")
+    ``orphans`` names credentials still stored for providers that config.toml no longer
+    defines; ``auth_remove_credential`` takes those exact names.
+    """
 
-    def __init__(self, statuses: list[AuthStatus], store: StoreInfo | None) -> None:
+    __slots__ = ("orphans", "statuses", "store")
+
+    def __init__(
+        self,
+        statuses: list[AuthStatus],
+        store: StoreInfo | None,
+        orphans: list[str] | None = None,
+    ) -> None:
         self.statuses = statuses
         self.store = store
+        self.orphans = orphans or []
 
     def __repr__(self) -> str:
         return f"StatusReport(statuses={self.statuses!r}, store={self.store!r})"
@@ -239,7 +249,11 @@ def auth_status_report(provider: str | None = None) -> StatusReport:
     result = connection.call(protocol.STATUS, params)
     entries = {entry["provider"]: entry for entry in result["providers"]}
     statuses = [_status_from(spec, entries.get(spec.name)) for spec in specs]
-    return StatusReport(statuses, StoreInfo.from_wire(result.get("store")))
+    orphans = result.get("orphans")  # absent from older daemons
+    if not isinstance(orphans, list):
+        orphans = []
+    names = [name for name in orphans if isinstance(name, str)]
+    return StatusReport(statuses, StoreInfo.from_wire(result.get("store")), names)
 
 
 def _check_secret(secret: object) -> str:
@@ -267,8 +281,14 @@ def auth_set_credential(provider: str, secret: str) -> None:
 def auth_remove_credential(provider: str) -> bool:
     """Remove the stored credential of ``provider``; True if one was stored.
 
-    Raises UnknownProvider, DaemonUnavailable, StoreUnavailable.
+    ``provider`` may also be the exact stored name of a provider that config.toml no
+    longer defines (listed as an orphan by ``auth_status_report``).
+
+    Raises UnknownProvider (neither known nor stored), DaemonUnavailable, StoreUnavailable.
     """
-    spec = registry.load().get(provider)
-    result = connection.call(protocol.REMOVE_CREDENTIAL, {"provider": spec.name})
+    reg = registry.load()
+    spec = reg.find(provider) if isinstance(provider, str) else reg.get(provider)
+    # An unknown name may be an orphan: only the daemon knows what is stored.
+    name = provider if spec is None else spec.name
+    result = connection.call(protocol.REMOVE_CREDENTIAL, {"provider": name})
     return bool(result.get("removed"))

@@ -245,7 +245,9 @@ class CredentialService:
                         expires_at=record.expires_at,
                     )
             entries.append(entry)
-        return {"providers": entries, "store": self.store_info()}
+        known = {spec.name for spec in reg.providers}
+        orphans = sorted(name for name in names - known if registry.plain_name(name))
+        return {"providers": entries, "store": self.store_info(), "orphans": orphans}
 
     async def set_credential(self, provider: str, secret: str) -> dict[str, Any]:
         """Store ``secret`` as ``provider``'s API key."""
@@ -270,14 +272,21 @@ class CredentialService:
         return {"provider": spec.name, "stored": True, "store": self.store.kind}
 
     async def remove_credential(self, provider: str) -> dict[str, Any]:
-        """Remove ``provider``'s stored credential, if any."""
-        spec = self.provider(provider)
+        """Remove ``provider``'s stored credential, if any. ``provider`` is a known name or
+        alias, or the exact stored name of a provider config.toml no longer defines."""
+        spec = registry.load(self.config_path).find(provider)
+        if spec is not None:
+            name = spec.name
+        elif provider in await self._stored_names():
+            name = provider  # an orphan: stored before its provider left config.toml
+        else:
+            name = self.provider(provider).name  # raises UnknownProvider, never echoing a key
         async with self._writing:
-            removed = await self._in_store(self.store.delete, spec.name, changes=spec.name)
-            self._remember(spec.name, None)
+            removed = await self._in_store(self.store.delete, name, changes=name)
+            self._remember(name, None)
         if removed:
-            log.info("removed the stored credential of %s", spec.name)
-        return {"provider": spec.name, "removed": removed}
+            log.info("removed the stored credential of %s", registry.shown_name(name))
+        return {"provider": name, "removed": removed}
 
     async def migrate_store(self, to: str) -> dict[str, Any]:
         """``store.migrate``: move every credential to the ``to`` store ("keyring" or
