@@ -36,6 +36,7 @@ class _Call:
     def __init__(self, changes: str | None) -> None:
         self.changes = changes
         self.started = False
+        self.ended = False
         self.abandoned = False
 
 
@@ -62,26 +63,31 @@ class StoreCalls:
                 raise StoreUnavailable("abandoned")
             call.started = True
 
-    def _end(self, call: _Call, outcome: str) -> None:
-        with self._lock:
-            call.started = False
-            if not call.abandoned:
-                return
-            self.stuck -= 1  # counted as stuck when its caller gave up
-            if call.changes is None:
-                return
-            self._late.append(call.changes)
+    def _late_write(self, call: _Call, outcome: str) -> None:
+        """Note (under the lock) a write its caller gave up on that has now returned."""
+        if call.changes is None:
+            return
+        self._late.append(call.changes)
         log.warning(
             "a store write for %s that had timed out %s later; its cached entry is forgotten",
             registry.shown_name(call.changes),
             outcome,
         )
 
+    def _end(self, call: _Call, outcome: str) -> None:
+        with self._lock:
+            call.started, call.ended = False, True
+            if call.abandoned:
+                self.stuck -= 1  # counted as stuck when its caller gave up
+                self._late_write(call, outcome)
+
     def _abandon(self, call: _Call) -> None:
         with self._lock:
             call.abandoned = True
             if call.started:  # still running in its thread: it hangs
                 self.stuck += 1
+            elif call.ended:  # it returned just as its caller gave up: unseen, so late
+                self._late_write(call, "returned")
 
     async def run(
         self, store: Store, function: Callable[..., T], *args: Any, changes: str | None = None
@@ -109,20 +115,26 @@ class StoreCalls:
             finally:
                 self._end(call, outcome)
 
+        answered = False  # the thread's result or error reached this caller
         try:
             with anyio.move_on_after(self.timeout):
-                return await anyio.to_thread.run_sync(
+                result = await anyio.to_thread.run_sync(
                     in_thread, limiter=self._limiter, abandon_on_cancel=True
                 )
+                answered = True
+                return result
         except NxuskitError:
+            answered = True
             raise
         except Exception as exc:
+            answered = True
             log.warning("store error: %s", type(exc).__name__)
             raise StoreUnavailable(
                 f"the credential store ({store.kind}) failed: {type(exc).__name__}"
             ) from None
         finally:
-            self._abandon(call)
+            if not answered:  # timed out, or the caller was cancelled
+                self._abandon(call)
         hint = " (a hung D-Bus, or an unlock prompt nobody answered?)"
         raise StoreUnavailable(
             f"the credential store ({store.description}) did not answer within "
