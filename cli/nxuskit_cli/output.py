@@ -70,7 +70,15 @@ def error_line(error: NxuskitError) -> str:
 
 def print_json(value: Any) -> None:
     """Print ``value`` as indented JSON on stdout."""
-    print(json.dumps(value, indent=2, ensure_ascii=False))
+    print(json.dumps(value, indent=2, ensure_ascii=False, default=_wire))
+
+
+def _wire(value: object) -> Any:
+    """Answers (``nxuskit.answers``) are printed as the daemon sent them."""
+    to_wire = getattr(value, "to_wire", None)
+    if to_wire is None:
+        raise TypeError(f"{type(value).__name__} is not JSON data")
+    return to_wire()
 
 
 def note(message: str) -> None:

@@ -11,6 +11,7 @@ import typer
 
 import nxuskit
 from nxuskit.auth import AuthStatus
+from nxuskit.credential import EDGE_WHITESPACE
 from nxuskit.errors import InvalidArgument
 from nxuskit.registry import shown_name
 from nxuskit_cli.login import format_expiry, register
@@ -42,14 +43,14 @@ def _read_key(provider: str) -> str:
         data = sys.stdin.read(_MAX_STDIN + 1)
         if len(data) > _MAX_STDIN:
             raise InvalidArgument("stdin holds more than 64 KiB: pipe the API key alone")
-        key = data.strip()
+        key = data.strip(EDGE_WHITESPACE)  # str.strip() would eat controls such as \x1f
         if not key:
             raise InvalidArgument(
                 'no API key on stdin: pipe it in (printf %s "$KEY" | nxuskit-cli provider set '
                 f"{provider}) or run the command in a terminal to be prompted"
             )
         return key
-    return str(typer.prompt(f"API key for {provider}", hide_input=True)).strip()
+    return str(typer.prompt(f"API key for {provider}", hide_input=True)).strip(EDGE_WHITESPACE)
 
 
 def _env_note(provider: str) -> None:

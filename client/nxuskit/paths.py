@@ -69,6 +69,12 @@ def state_dir() -> str:
     return os.path.join(_xdg("XDG_STATE_HOME", "~/.local/state"), APP)
 
 
+def daemon_log_path() -> str:
+    """The log file of a daemon started without a service manager (by a client, or by
+    ``nxuskit-cli daemon start``)."""
+    return os.path.join(state_dir(), "nxuskitd.log")
+
+
 def lock_path(socket: str) -> str:
     """The daemon's instance lock, beside its socket (one daemon per socket)."""
     return socket + ".lock"

@@ -21,9 +21,17 @@ import anyio
 import anyio.to_thread
 
 from nxuskit import protocol, registry
-from nxuskit.errors import InvalidArgument, NotAuthenticated, NxuskitError
+from nxuskit.credential import check_secret
+from nxuskit.errors import (
+    InvalidArgument,
+    NotAuthenticated,
+    NxuskitError,
+    PermissionDenied,
+    StoreUnavailable,
+)
 from nxuskit.registry import ProviderSpec
 from nxuskitd.cache import SessionCache
+from nxuskitd.ratelimit import OncePerCause
 from nxuskitd.store_calls import StoreCalls
 from nxuskitd.stores import Record, Store
 
@@ -67,8 +75,10 @@ class CredentialService:
         self._writing = anyio.Lock()  # a migration excludes set and remove
         self._calls = StoreCalls(store_timeout)
         self._fingerprint: Hashable = store.fingerprint()  # as of the last check
+        self._store_failures = OncePerCause(log)
         self.refresh_hook: Callable[[ProviderSpec, Record], Awaitable[Record]] | None = None
         """Set by the OAuth manager: turns an expiring OAuth record into a fresh one."""
+        self._ended_logins: dict[str, str] = {}  # provider -> why its OAuth login ended
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -81,7 +91,13 @@ class CredentialService:
     ) -> T:
         """``function(*args)`` in a worker thread with the store timeout (``changes``:
         the credential a write changes, forgotten if the write finishes after a timeout)."""
-        return await self._calls.run(self.store, function, *args, changes=changes)
+        try:
+            result = await self._calls.run(self.store, function, *args, changes=changes)
+        except (StoreUnavailable, PermissionDenied) as error:
+            self._store_failed(error)
+            raise
+        self._store_failures.recovered("the credential store answers again")
+        return result
 
     def _check_store(self) -> bool:
         """Drop the cache when the store changed behind the daemon's back (another daemon
@@ -98,6 +114,13 @@ class CredentialService:
         self.cache.drop()
         self._flights.clear()  # reads under way may predate the change: new callers reread
         return True
+
+    def _store_failed(self, error: NxuskitError) -> NxuskitError:
+        """``error``, logged once per distinct cause while the store keeps failing: the
+        log says why requests fail without a line per request. Store messages name the
+        file or backend and the cause, never a stored value."""
+        self._store_failures.warning(f"credential store error: {error.message}")
+        return error
 
     async def _cached(self, key: str, function: Callable[..., T], *args: Any) -> T:
         """The cached value of ``key``, else ``function(*args)`` read from the store once,
@@ -141,6 +164,8 @@ class CredentialService:
 
     def _remember(self, name: str, record: Record | None) -> None:
         """Put what a set (``record``) or remove (None) wrote into the cache at once."""
+        if record is not None:
+            self._ended_logins.pop(name, None)
         if self._check_store():
             # The store's fingerprint moved (by this write, perhaps by another process's
             # too): no cached entry can be trusted, this one included; the next read
@@ -201,10 +226,8 @@ class CredentialService:
             }
         record = await self._record(spec.name)
         if record is None:
-            hint = f"export {spec.env}=..., or " if spec.env else ""
-            raise NotAuthenticated(
-                f"no credential for {spec.name}: {hint}run `nxuskit-cli provider set {spec.name}`"
-            )
+            ended = self._ended_logins.get(spec.name)
+            raise NotAuthenticated(ended or f"no credential for {spec.name}: {missing_hint(spec)}")
         if record.auth_method == protocol.OAUTH and self.refresh_hook is not None:
             record = await self.refresh_hook(spec, record)
         source = protocol.SOURCE_OAUTH if record.auth_method == protocol.OAUTH else "store"
@@ -255,15 +278,7 @@ class CredentialService:
         if protocol.API_KEY not in spec.auth_methods:
             methods = ", ".join(spec.auth_methods) or "none, it needs no credential"
             raise InvalidArgument(f"{spec.name} does not take an API key (auth methods: {methods})")
-        value = secret.strip()
-        if not value:
-            raise InvalidArgument("the credential is empty: pass the API key itself")
-        if len(value.encode()) > protocol.MAX_SECRET_BYTES:
-            raise InvalidArgument(f"the credential is over {protocol.MAX_SECRET_BYTES} bytes")
-        if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
-            raise InvalidArgument(
-                "the credential contains a line break or control character: pass the key alone"
-            )
+        value = check_secret(secret)  # the client's own rule: one rule on both sides
         record = Record(secret=value, auth_method=protocol.API_KEY, updated_at=time.time())
         async with self._writing:
             await self._in_store(self.store.set, spec.name, record, changes=spec.name)
@@ -322,6 +337,11 @@ class CredentialService:
         self._remember(name, record)
         return record
 
+    def login_ended(self, name: str, message: str) -> None:
+        """Remember (in memory) why ``name``'s OAuth login ended, after its record was
+        deleted: later resolves repeat ``message`` (log in again), not a generic hint."""
+        self._ended_logins[name] = message
+
     async def store_record(self, name: str, record: Record) -> None:
         """Store an OAuth login's or refresh's record. It is cached even when the store
         write fails, so a rotated refresh token is not lost while the daemon runs."""
@@ -335,3 +355,16 @@ class CredentialService:
         """The registry, as ``provider.list`` answers it."""
         reg = registry.load(self.config_path)
         return {"providers": [spec.to_wire() for spec in reg.providers]}
+
+
+def missing_hint(spec: ProviderSpec) -> str:
+    """What to run when ``spec`` has no credential, following its auth methods: an
+    OAuth-only provider cannot take ``provider set``, an API-key-only one has no login."""
+    login = f"`nxuskit-cli provider login {spec.name}`"
+    if protocol.API_KEY not in spec.auth_methods:
+        return f"run {login}"
+    key = f"`nxuskit-cli provider set {spec.name}`"
+    env = f"export {spec.env}=..., or " if spec.env else ""
+    if protocol.OAUTH in spec.auth_methods:
+        return f"{env}run {key} or {login}"
+    return f"{env}run {key}"

@@ -127,8 +127,7 @@ class StoreCalls:
             answered = True
             raise
         except Exception as exc:
-            answered = True
-            log.warning("store error: %s", type(exc).__name__)
+            answered = True  # the service logs the StoreUnavailable (once per cause)
             raise StoreUnavailable(
                 f"the credential store ({store.kind}) failed: {type(exc).__name__}"
             ) from None
