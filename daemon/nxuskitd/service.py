@@ -300,7 +300,8 @@ class CredentialService:
             removed = await self._in_store(self.store.delete, name, changes=name)
             self._remember(name, None)
         if removed:
-            log.info("removed the stored credential of %s", registry.shown_name(name))
+            shown = name if registry.plain_name(name) else registry.shown_name(name)
+            log.info("removed the stored credential of %s", shown)
         return {"provider": name, "removed": removed}
 
     async def migrate_store(self, to: str) -> dict[str, Any]:
