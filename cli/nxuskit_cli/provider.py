@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import textwrap
 from typing import Annotated, Any
 
 import typer
@@ -12,7 +13,7 @@ import nxuskit
 from nxuskit.auth import AuthStatus
 from nxuskit.credential import EDGE_WHITESPACE
 from nxuskit.errors import InvalidArgument
-from nxuskit.registry import Registry
+from nxuskit.registry import Registry, shown_name
 from nxuskit_cli import verify
 from nxuskit_cli.login import format_expiry, register
 from nxuskit_cli.output import EXIT_HELP, note, print_json
@@ -100,16 +101,23 @@ def set_(
 
 @app.command()
 def remove(provider: ProviderArg, json_output: JsonOption = False) -> None:
-    """Remove PROVIDER's stored credential (environment variables are untouched)."""
-    name = nxuskit.load_registry().get(provider).name
+    """Remove PROVIDER's stored credential (environment variables are untouched).
+
+    PROVIDER may also be the exact name of a credential stored for a provider that
+    config.toml no longer defines (`provider status` lists those).
+    """
+    spec = nxuskit.load_registry().find(provider)
+    name = spec.name if spec is not None else provider  # maybe an orphan: the daemon knows
     removed = nxuskit.auth_remove_credential(name)
+    shown = name if spec is not None else shown_name(name)
     if json_output:
         print_json({"provider": name, "removed": removed})
     elif removed:
-        print(f"Removed the stored credential for {name}.")
+        print(f"Removed the stored credential for {shown}.")
     else:
-        print(f"No credential was stored for {name}; nothing removed.")
-    _env_note(name)
+        print(f"No credential was stored for {shown}; nothing removed.")
+    if spec is not None:
+        _env_note(name)
 
 
 def _config_notes(registry: Registry) -> None:
@@ -137,6 +145,16 @@ def _table(statuses: list[AuthStatus], broken: list[dict[str, Any]]) -> str:
     return render(headers, rows)
 
 
+def _orphans_footer(names: list[str]) -> str:
+    listed = textwrap.fill(", ".join(names), width=80, initial_indent="  ",
+                           subsequent_indent="  ", break_on_hyphens=False,
+                           break_long_words=False)  # fmt: skip
+    return (
+        f"stored for providers no longer in config.toml:\n{listed}\n"
+        "  remove one with: nxuskit-cli provider remove NAME"
+    )
+
+
 @app.command()
 def status(
     provider: Annotated[
@@ -159,6 +177,8 @@ def status(
         print(_table(statuses, broken))
         if report.store is not None:
             print(f"store: {report.store.summary}")
+        if report.orphans:
+            print(_orphans_footer(report.orphans))
     _config_notes(registry)
     if provider is not None and not statuses[0].authenticated:
         raise typer.Exit(1)

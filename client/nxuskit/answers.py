@@ -354,10 +354,13 @@ class AuthStatus(Answer):
 
 
 class Statuses(Answer):
-    """``auth.status``: one entry per provider asked about, and the store."""
+    """``auth.status``: one entry per provider asked about, the store, and the names of
+    credentials stored for providers the registry no longer knows (absent from older
+    daemons)."""
 
     providers: list[AuthStatus]
     store: StoreInfo
+    orphans: list[str] = []  # noqa: RUF012 - copied per instance by Answer.__init__
 
 
 class Stored(Answer):

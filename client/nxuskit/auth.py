@@ -102,13 +102,23 @@ def auth_status_all() -> list[AuthStatus]:
 
 class StatusReport:
     """``statuses`` of providers, and the daemon's ``store`` (a ``StoreInfo``; None when
-    the daemon was not asked, because the explicit value or the environment decided)."""
+    the daemon was not asked, because the explicit value or the environment decided).
 
-    __slots__ = ("statuses", "store")
+    ``orphans`` names credentials still stored for providers that config.toml no longer
+    defines; ``auth_remove_credential`` takes those exact names.
+    """
 
-    def __init__(self, statuses: list[AuthStatus], store: StoreInfo | None) -> None:
+    __slots__ = ("orphans", "statuses", "store")
+
+    def __init__(
+        self,
+        statuses: list[AuthStatus],
+        store: StoreInfo | None,
+        orphans: list[str] | None = None,
+    ) -> None:
         self.statuses = statuses
         self.store = store
+        self.orphans = orphans or []
 
     def __repr__(self) -> str:
         return f"StatusReport(statuses={self.statuses!r}, store={self.store!r})"
@@ -144,7 +154,10 @@ def auth_set_credential(provider: str, secret: str) -> None:
 def auth_remove_credential(provider: str) -> bool:
     """Remove the stored credential of ``provider``; True if one was stored.
 
-    Raises UnknownProvider, DaemonUnavailable, StoreUnavailable.
+    ``provider`` may also be the exact stored name of a provider that config.toml no
+    longer defines (listed as an orphan by ``auth_status_report``).
+
+    Raises UnknownProvider (neither known nor stored), DaemonUnavailable, StoreUnavailable.
     """
     return default_client().auth_remove_credential(provider)
 

@@ -266,7 +266,7 @@ class Client:
         result = Statuses.from_wire(self.call(protocol.STATUS, params), protocol.STATUS)
         entries = {entry.provider: entry for entry in result.providers}
         statuses = [status_from(spec, entries.get(spec.name)) for spec in specs]
-        return StatusReport(statuses, result.store)
+        return StatusReport(statuses, result.store, result.orphans)
 
     def auth_set_credential(self, provider: str, secret: str) -> None:
         """Store ``secret`` as ``provider``'s API key (``nxuskit.auth_set_credential``)."""
@@ -277,9 +277,13 @@ class Client:
         self.call(protocol.SET_CREDENTIAL, params)
 
     def auth_remove_credential(self, provider: str) -> bool:
-        """Remove ``provider``'s stored credential; True if one was stored."""
-        spec = registry.load().get(provider)
-        result = self.call(protocol.REMOVE_CREDENTIAL, {"provider": spec.name})
+        """Remove ``provider``'s stored credential; True if one was stored (a known
+        provider, or the exact stored name of an orphan: ``StatusReport.orphans``)."""
+        reg = registry.load()
+        spec = reg.find(provider) if isinstance(provider, str) else reg.get(provider)
+        # An unknown name may be an orphan: only the daemon knows what is stored.
+        name = provider if spec is None else spec.name
+        result = self.call(protocol.REMOVE_CREDENTIAL, {"provider": name})
         return Removed.from_wire(result, protocol.REMOVE_CREDENTIAL).removed
 
     # -- logins, the store, the daemon (implemented beside their value classes) --------

@@ -51,11 +51,15 @@ if TYPE_CHECKING:
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
 
 
-def _shown(name: object) -> str:
+def plain_name(name: object) -> bool:
+    """True when ``name`` may be shown: short, of provider-name characters only. Anything
+    else may be a key typed in the wrong place, and is never echoed."""
+    return isinstance(name, str) and len(name) <= 24 and _NAME_CHARS.issuperset(name.lower())
+
+
+def shown_name(name: object) -> str:
     """``name`` quoted when it looks like a provider name; never echo what may be a key."""
-    if isinstance(name, str) and len(name) <= 24 and _NAME_CHARS.issuperset(name.lower()):
-        return repr(name)
-    return "(that name)"
+    return repr(name) if plain_name(name) else "(that name)"
 
 
 class Registry:
@@ -106,10 +110,10 @@ class Registry:
         if problem is not None:
             raise ConfigError(problem.message)
         if self.error is not None:
-            raise type(self.error)(f"{_shown(name)} is no built-in provider, and {self.error}")
+            raise type(self.error)(f"{shown_name(name)} is no built-in provider, and {self.error}")
         known = ", ".join(p.name for p in self.providers)
         raise UnknownProvider(
-            f"unknown provider {_shown(name)}: known providers are {known}; "
+            f"unknown provider {shown_name(name)}: known providers are {known}; "
             f"add others in {self.source or paths.config_path()}"
         )
 
