@@ -44,16 +44,21 @@ EXIT_CODES: dict[type[NxuskitError], int] = {
 }
 """Exit status per error class (subclasses use their parent's); documented in --help."""
 
+EXIT_UNREACHABLE = 13
+"""``provider verify``: a provider could not be reached, or answered neither yes nor no."""
+
 EXIT_MISSING_DEPENDENCY = 69  # sysexits' EX_UNAVAILABLE: nxuskit[cli] is not installed
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 
 EXIT_HELP = (
-    "Exit codes: 0 ok; 1 not authenticated; 2 usage error; 3 unknown provider; "
+    "Exit codes: 0 ok; 1 not authenticated (verify: the provider rejected the key); "
+    "2 usage error; 3 unknown provider; "
     "4 daemon unavailable; 5 store unavailable; 6 permission denied; 7 version mismatch; "
     "8 invalid argument; 9 bad config.toml; 10 protocol error; 11 login failed; "
-    "12 service manager error (daemon install/start/stop); 69 a dependency is missing "
-    "(pip install 'nxuskit[cli]'); 70 internal error; 130 interrupted (Ctrl-C)."
+    "12 service manager error (daemon install/start/stop); "
+    "13 provider unreachable or unexpected answer (provider verify); 69 a dependency is "
+    "missing (pip install 'nxuskit[cli]'); 70 internal error; 130 interrupted (Ctrl-C)."
 )
 
 
@@ -72,7 +77,15 @@ def error_line(error: NxuskitError) -> str:
 
 def print_json(value: Any) -> None:
     """Print ``value`` as indented JSON on stdout."""
-    print(json.dumps(value, indent=2, ensure_ascii=False))
+    print(json.dumps(value, indent=2, ensure_ascii=False, default=_wire))
+
+
+def _wire(value: object) -> Any:
+    """Answers (``nxuskit.answers``) are printed as the daemon sent them."""
+    to_wire = getattr(value, "to_wire", None)
+    if to_wire is None:
+        raise TypeError(f"{type(value).__name__} is not JSON data")
+    return to_wire()
 
 
 def note(message: str) -> None:

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+import textwrap
+from typing import Annotated, Any
 
 import typer
 
 import nxuskit
+from nxuskit.answers import Stored
 from nxuskit.auth import AuthStatus
+from nxuskit.credential import EDGE_WHITESPACE
 from nxuskit.errors import InvalidArgument
+from nxuskit.registry import Registry, shown_name
+from nxuskit_cli import verify
 from nxuskit_cli.login import format_expiry, register
 from nxuskit_cli.output import EXIT_HELP, EXIT_INTERRUPTED, note, print_json
 from nxuskit_cli.table import footer, render
@@ -30,6 +35,7 @@ _STATUS_TEXT = {
     "authenticated": "Authenticated",
     "not_authenticated": "Not authenticated",
     "not_required": "Not required",
+    "config_invalid": "Config invalid",
 }
 _MAX_STDIN = 64 * 1024
 DASH = "\u2014"
@@ -40,7 +46,7 @@ def _read_stdin(provider: str) -> str:
     data = sys.stdin.read(_MAX_STDIN + 1)
     if len(data) > _MAX_STDIN:
         raise InvalidArgument("stdin holds more than 64 KiB: pipe the API key alone")
-    key = data.strip()
+    key = data.strip(EDGE_WHITESPACE)  # str.strip() would eat controls such as \x1f
     if not key:
         raise InvalidArgument(
             'no API key on stdin: pipe it in (printf %s "$KEY" | nxuskit-cli provider set '
@@ -55,7 +61,7 @@ def _prompt(provider: str) -> str:
 
     while True:
         try:
-            key = getpass.getpass(f"API key for {provider}: ").strip()
+            key = getpass.getpass(f"API key for {provider}: ").strip(EDGE_WHITESPACE)
         except (KeyboardInterrupt, EOFError) as error:
             if sys.stderr.isatty():
                 print(file=sys.stderr)  # the cursor still stands after the prompt
@@ -111,7 +117,7 @@ def set_(
         )
     name = registry.get(provider).name
     key = api_key if api_key not in (None, STDIN) else _read_key(name)
-    replaced = _store(name, key).get("replaced")  # absent from older daemons' answers
+    replaced = _store(name, key).replaced  # None: an older daemon does not say
     if json_output:
         print_json({"provider": name, "stored": True, "replaced": replaced})
     elif replaced is True:
@@ -131,34 +137,45 @@ def _argv_note(provider: str) -> None:
     )
 
 
-def _store(name: str, key: str) -> dict[str, object]:
+def _store(name: str, key: str) -> Stored:
     """``auth.set_credential``, whose answer says whether a stored credential was
     replaced (``nxuskit.auth_set_credential`` returns nothing)."""
     from nxuskit import connection, protocol
+    from nxuskit.credential import check_secret
 
-    if not key.strip():
-        raise InvalidArgument("the credential is empty: pass the API key itself")
-    answer: dict[str, object] = connection.call(
-        protocol.SET_CREDENTIAL, {"provider": name, "secret": key}
-    )
-    return answer
+    params = {"provider": name, "secret": check_secret(key)}
+    result = connection.call(protocol.SET_CREDENTIAL, params)
+    return Stored.from_wire(result, protocol.SET_CREDENTIAL)
 
 
 @app.command()
 def remove(provider: ProviderArg, json_output: JsonOption = False) -> None:
-    """Remove PROVIDER's stored credential (environment variables are untouched)."""
-    name = nxuskit.load_registry().get(provider).name
+    """Remove PROVIDER's stored credential (environment variables are untouched).
+
+    PROVIDER may also be the exact name of a credential stored for a provider that
+    config.toml no longer defines (`provider status` lists those).
+    """
+    spec = nxuskit.load_registry().find(provider)
+    name = spec.name if spec is not None else provider  # maybe an orphan: the daemon knows
     removed = nxuskit.auth_remove_credential(name)
+    shown = name if spec is not None else shown_name(name)
     if json_output:
         print_json({"provider": name, "removed": removed})
     elif removed:
-        print(f"Removed the stored credential for {name}.")
+        print(f"Removed the stored credential for {shown}.")
     else:
-        print(f"No credential was stored for {name}; nothing removed.")
-    _env_note(name)
+        print(f"No credential was stored for {shown}; nothing removed.")
+    if spec is not None:
+        _env_note(name)
 
 
-def _table(statuses: list[AuthStatus]) -> str:
+def _config_notes(registry: Registry) -> None:
+    """What is wrong with config.toml, on stderr (the listing itself stays complete)."""
+    for problem in registry.problems():
+        note(problem)
+
+
+def _table(statuses: list[AuthStatus], broken: list[dict[str, Any]]) -> str:
     # OAuth tokens expire: a column for it appears only when some credential does.
     expiring = any(status.expires_at is not None for status in statuses)
     headers = ("Provider", "Status", "Source", "Auth Methods") + (("Expires",) if expiring else ())
@@ -171,7 +188,20 @@ def _table(statuses: list[AuthStatus]) -> str:
             ", ".join(status.auth_methods) or DASH,
         )
         rows.append(row + ((format_expiry(status.expires_at) or DASH,) if expiring else ()))
+    for entry in broken:  # the reason follows as a note
+        rows.append((entry["provider"], _STATUS_TEXT["config_invalid"], DASH, DASH)
+                    + ((DASH,) if expiring else ()))  # fmt: skip
     return render(headers, rows)
+
+
+def _orphans_footer(names: list[str]) -> str:
+    listed = textwrap.fill(", ".join(names), width=80, initial_indent="  ",
+                           subsequent_indent="  ", break_on_hyphens=False,
+                           break_long_words=False)  # fmt: skip
+    return (
+        f"stored for providers no longer in config.toml:\n{listed}\n"
+        "  remove one with: nxuskit-cli provider remove NAME"
+    )
 
 
 @app.command()
@@ -188,12 +218,17 @@ def status(
     """
     report = nxuskit.auth_status_report(provider)
     statuses = report.statuses
+    registry = nxuskit.load_registry()
+    broken = registry.broken_status() if provider is None else []
     if json_output:
-        print_json([s.to_dict() for s in statuses])
+        print_json([*(s.to_dict() for s in statuses), *broken])
     else:
-        print(_table(statuses))
+        print(_table(statuses, broken))
         if report.store is not None:
             print(footer("store: ", report.store.summary))
+        if report.orphans:
+            print(_orphans_footer(report.orphans))
+    _config_notes(registry)
     if provider is not None and not statuses[0].authenticated:
         raise typer.Exit(1)
 
@@ -203,7 +238,8 @@ def list_(json_output: JsonOption = False) -> None:
     """List the known providers: built-in ones and those in config.toml."""
     registry = nxuskit.load_registry()
     if json_output:
-        print_json([spec.to_wire() for spec in registry.providers])
+        print_json(registry.to_wire())
+        _config_notes(registry)
         return
     rows = [
         (
@@ -215,8 +251,11 @@ def list_(json_output: JsonOption = False) -> None:
         )
         for spec in registry.providers
     ]
+    rows += [(name, DASH, "(config invalid)", DASH, DASH) for name in registry.broken]
     headers = ("Provider", "Aliases", "Env Variable", "Auth Methods", "Default Host")
     print(render(headers, rows))
+    _config_notes(registry)
 
 
 register(app)  # provider login, provider logout (nxuskit_cli.login)
+verify.register(app)  # provider verify (nxuskit_cli.verify)

@@ -8,7 +8,7 @@
     resolution = auth_resolve("openai")           # explicit > OPENAI_API_KEY > store
     resolution.secret, resolution.source          # ("sk-...", "store")
     auth_status("openai").status                  # "authenticated"
-    Provider.create("ollama").base_url            # "http://localhost:11434"
+    Provider.create("ollama").base_url            # "http://localhost:11434/v1"
 
 This package imports only the standard library. Errors are subclasses of
 ``NxuskitError`` (see ``nxuskit.errors``).
@@ -23,25 +23,26 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, tuple[str, str]] = {
     "daemon_lock": ("nxuskit.daemon", "daemon_lock"),
     "daemon_status": ("nxuskit.daemon", "daemon_status"),
-    "Migration": ("nxuskit.store", "Migration"),
-    "StoreInfo": ("nxuskit.store", "StoreInfo"),
+    "Migration": ("nxuskit.answers", "Migration"),
+    "StoreInfo": ("nxuskit.answers", "StoreInfo"),
     "store_info": ("nxuskit.store", "store_info"),
     "store_migrate": ("nxuskit.store", "store_migrate"),
-    "AuthStatus": ("nxuskit.auth", "AuthStatus"),
+    "AuthStatus": ("nxuskit.answers", "AuthStatus"),
+    "Client": ("nxuskit.client", "Client"),
     "ConfigError": ("nxuskit.errors", "ConfigError"),
     "DaemonBusy": ("nxuskit.errors", "DaemonBusy"),
     "DaemonUnavailable": ("nxuskit.errors", "DaemonUnavailable"),
     "InvalidArgument": ("nxuskit.errors", "InvalidArgument"),
     "LoginFailed": ("nxuskit.errors", "LoginFailed"),
-    "LoginResult": ("nxuskit.login", "LoginResult"),
-    "LoginStart": ("nxuskit.login", "LoginStart"),
+    "LoginResult": ("nxuskit.answers", "LoginResult"),
+    "LoginStart": ("nxuskit.answers", "LoginStart"),
     "NotAuthenticated": ("nxuskit.errors", "NotAuthenticated"),
     "NxuskitError": ("nxuskit.errors", "NxuskitError"),
     "PermissionDenied": ("nxuskit.errors", "PermissionDenied"),
     "ProtocolError": ("nxuskit.errors", "ProtocolError"),
     "Provider": ("nxuskit.provider", "Provider"),
     "ProviderSpec": ("nxuskit.registry", "ProviderSpec"),
-    "Resolution": ("nxuskit.auth", "Resolution"),
+    "Resolution": ("nxuskit.answers", "Resolution"),
     "StatusReport": ("nxuskit.auth", "StatusReport"),
     "StoreUnavailable": ("nxuskit.errors", "StoreUnavailable"),
     "UnknownProvider": ("nxuskit.errors", "UnknownProvider"),
@@ -74,6 +75,7 @@ if TYPE_CHECKING:
         auth_status_all,
         auth_status_report,
     )
+    from nxuskit.client import Client
     from nxuskit.daemon import daemon_lock, daemon_status
     from nxuskit.errors import (
         ConfigError,
@@ -120,6 +122,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "AuthStatus",
+    "Client",
     "ConfigError",
     "DaemonBusy",
     "DaemonUnavailable",

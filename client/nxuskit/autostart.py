@@ -1,22 +1,50 @@
 """Starting the daemon on demand, the way gpg's tools start gpg-agent.
 
-When no daemon answers, the client takes a lock beside the socket, checks again (another
-client may have started one meanwhile), starts ``python -m nxuskitd`` detached with its
-log in the state directory, and waits until the socket answers. Concurrent clients thus
-start exactly one daemon. ``NXUSKIT_AUTOSTART=0`` turns this off.
+When no daemon answers, the client creates the socket's directory (0700, the whole chain
+checked: ``nxuskit.trust``), takes a lock file in it (never following a symlink), checks
+again (another client may have started one meanwhile), starts ``nxuskitd`` detached with
+a clean environment and its log in the state directory, and waits until the socket
+answers. Concurrent clients thus start exactly one daemon. ``NXUSKIT_AUTOSTART=0`` turns
+this off. An autostarted daemon exits by itself after a while without clients (see
+``nxuskitd --help``, ``--idle-exit``).
+
+The daemon is this installation's ``nxuskitd`` program (so ``pgrep nxuskitd`` finds it),
+not the asking app's interpreter running a module. It gets only the environment it needs
+(``DAEMON_ENVIRONMENT``): an app's ``OPENAI_API_KEY`` never ends up in the daemon.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import stat
 import sys
 import time
 
-from nxuskit import paths
-from nxuskit.errors import DaemonUnavailable
+from nxuskit import paths, trust
+from nxuskit.errors import DaemonUnavailable, PermissionDenied
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import subprocess
 
 START_TIMEOUT = 10.0
+
+DAEMON_ENVIRONMENT = frozenset(
+    (
+        "HOME", "USER", "LOGNAME", "PATH", "SHELL", "TMPDIR", "TZ", "LANG", "LANGUAGE",
+        # the session bus and a display: the OS keyring and its unlock prompt need them
+        "DBUS_SESSION_BUS_ADDRESS", "DISPLAY", "WAYLAND_DISPLAY", "XAUTHORITY",
+        # OAuth refreshes go out over HTTPS: proxies and CA bundles must still apply
+        "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "ALL_PROXY",
+        "https_proxy", "http_proxy", "no_proxy", "all_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR",
+        "PYTHON_KEYRING_BACKEND",
+    )
+)  # fmt: skip
+"""Variables the autostarted daemon inherits, besides every ``XDG_*``, ``LC_*`` and
+``NXUSKIT_*`` one."""
+
+_PREFIXES = ("XDG_", "LC_", "NXUSKIT_")
 
 
 def enabled() -> bool:
@@ -24,8 +52,43 @@ def enabled() -> bool:
     return os.environ.get("NXUSKIT_AUTOSTART", "1").strip().lower() not in ("0", "false", "no")
 
 
+def daemon_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment an autostarted daemon gets: what it needs, no provider secrets."""
+    source = os.environ if environ is None else environ
+    return {
+        name: value
+        for name, value in source.items()
+        if name in DAEMON_ENVIRONMENT or name.startswith(_PREFIXES)
+    }
+
+
+def daemon_command() -> list[str]:
+    """How to run this installation's nxuskitd: the program installed beside this
+    interpreter, else the one on PATH, else this interpreter with ``-m nxuskitd``.
+
+    Raises DaemonUnavailable when nxuskitd is not installed at all.
+    """
+    import shutil
+    import sysconfig
+
+    beside = os.path.join(sysconfig.get_path("scripts"), "nxuskitd")
+    if os.access(beside, os.X_OK):
+        return [beside]
+    found = shutil.which("nxuskitd")
+    if found:
+        return [found]
+    import importlib.util
+
+    if importlib.util.find_spec("nxuskitd") is not None:
+        return [sys.executable, "-m", "nxuskitd"]
+    raise DaemonUnavailable(
+        "nxuskitd is not installed here, so it cannot be started: install it with "
+        "pip install 'nxuskit[daemon]' (or run it as a service: nxuskit-cli daemon install)"
+    )
+
+
 def answers(path: str) -> bool:
-    """Whether something accepts connections at ``path`` (a daemon, or one starting)."""
+    """Whether something accepts connections at ``path`` (nothing is sent to it)."""
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         probe.settimeout(1.0)
@@ -48,33 +111,56 @@ def _last_line(log: str) -> str:
     return lines[-1] if lines else ""
 
 
-def start_daemon(path: str) -> None:
-    """Start nxuskitd for ``path`` unless one answers there; return once it answers."""
-    import fcntl
+def _open_lock(path: str) -> int:
+    """The start lock beside the socket, in its checked private directory."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
+    try:
+        fd = os.open(paths.start_lock_path(path), flags, 0o600)
+    except OSError as exc:
+        raise PermissionDenied(
+            f"cannot open {paths.start_lock_path(path)}: {exc.strerror}"
+        ) from None
+    st = os.fstat(fd)
+    if st.st_uid != os.geteuid() or not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise PermissionDenied(f"{paths.start_lock_path(path)} is not a file of yours")
+    return fd
+
+
+def _spawn(path: str, log: str) -> subprocess.Popen[bytes]:
     import subprocess
 
-    directory = os.path.dirname(path)
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    lock_fd = os.open(paths.start_lock_path(path), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    log_fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+    try:
+        return subprocess.Popen(
+            [*daemon_command(), "--socket", path, "--started-by", "autostart"],
+            stdin=subprocess.DEVNULL,
+            stdout=log_fd,
+            stderr=log_fd,
+            env=daemon_environment(),
+            start_new_session=True,
+            close_fds=True,
+        )
+    finally:
+        os.close(log_fd)
+
+
+def start_daemon(path: str) -> None:
+    """Start nxuskitd for ``path`` unless one answers there; return once it answers.
+
+    Raises PermissionDenied (an unsafe directory on the way), DaemonUnavailable.
+    """
+    import fcntl
+
+    trust.make_private_directory(os.path.dirname(path))
+    lock_fd = _open_lock(path)
     try:
         fcntl.flock(lock_fd, fcntl.LOCK_EX)
         if answers(path):
             return
-        log_dir = paths.state_dir()
-        os.makedirs(log_dir, mode=0o700, exist_ok=True)
-        log = os.path.join(log_dir, "nxuskitd.log")
-        log_fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
-        try:
-            child = subprocess.Popen(
-                [sys.executable, "-m", "nxuskitd", "--socket", path, "--started-by", "autostart"],
-                stdin=subprocess.DEVNULL,
-                stdout=log_fd,
-                stderr=log_fd,
-                start_new_session=True,
-                close_fds=True,
-            )
-        finally:
-            os.close(log_fd)
+        log = paths.daemon_log_path()
+        os.makedirs(os.path.dirname(log), mode=0o700, exist_ok=True)
+        child = _spawn(path, log)
         deadline = time.monotonic() + START_TIMEOUT
         delay = 0.005
         while time.monotonic() < deadline:

@@ -1,24 +1,46 @@
-"""Reading config.toml into provider records, with errors that name the file and line.
+"""Reading config.toml into the registry, with errors that name the file and line.
 
-Imported only when a config file exists, so a client without one never pays for tomllib.
+A wrong ``[providers.NAME]`` table costs only that provider: it is listed in
+``Registry.broken`` and asking for it raises its ConfigError; the others keep working.
+A file that cannot be used at all (not yours or writable by others, unreadable, not
+TOML) is not used: the registry keeps the built-ins and ``Registry.error`` says why.
+Unknown top-level keys are warnings. Imported only when a config file exists, so a
+client without one never pays for tomllib.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
+from urllib.parse import urlsplit
 
-from nxuskit.errors import ConfigError
-from nxuskit.registry import AUTH_METHODS, ProviderSpec
+from nxuskit import paths
+from nxuskit.errors import ConfigError, PermissionDenied
+from nxuskit.providers import AUTH_METHODS, BEARER, ProviderSpec
+from nxuskit.registry import Registry
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
+MAX_BYTES = 1024 * 1024
+TOP_LEVEL = ("providers",)
 _NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 _ENV = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_STR_FIELDS = ("display_name", "env", "host_env", "default_host")
-_KNOWN_FIELDS = frozenset((*_STR_FIELDS, "auth_methods", "aliases", "oauth"))
+_PATH = re.compile(r"(/[A-Za-z0-9._~!$&'()*+,;=:@%-]*)+")
+_HEADER = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
+CUSTOM_DEFAULTS: dict[str, Any] = {
+    "host_env": None,
+    "default_host": None,
+    "api_path": "",
+    "verify_path": "/models",
+    "key_header": BEARER,
+    "verify_headers": (),
+    "oauth": None,
+}
+"""What a provider that is no built-in has where config.toml says nothing."""
 
 
 def line_of(text: str, table: tuple[str, ...], field: str | None = None) -> int:
@@ -40,130 +62,220 @@ def line_of(text: str, table: tuple[str, ...], field: str | None = None) -> int:
     return 0
 
 
-def _fail(path: str, text: str, name: str, field: str | None, problem: str) -> ConfigError:
-    line = line_of(text, ("providers", name), field)
-    where = f"{path}, line {line}" if line else path
-    return ConfigError(f"{where}: [providers.{name}] {problem}")
+def _top_level_line(text: str, key: str) -> int:
+    """The line where top-level ``key`` first appears (as ``key =`` or ``[key...``)."""
+    pattern = re.compile(rf"^\s*(\[+\s*)?\"?{re.escape(key)}\"?\s*[=.\]]")
+    return next((n for n, line in enumerate(text.splitlines(), 1) if pattern.match(line)), 0)
 
 
-def parse_config(path: str, builtin: tuple[ProviderSpec, ...]) -> tuple[ProviderSpec, ...]:
-    """Built-ins merged with the ``[providers.*]`` tables of the file at ``path``."""
+def _where(path: str, line: int) -> str:
+    return f"{path}, line {line}" if line else path
+
+
+def read_registry(path: str, builtin: tuple[ProviderSpec, ...]) -> Registry:
+    """The built-ins merged with the ``[providers.*]`` tables of the file at ``path``."""
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-        text = raw.decode("utf-8")
-        document = tomllib.loads(text)
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: {exc} - fix the TOML syntax there") from None
-
+        text = _read_trusted(path)
+        try:
+            document = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: {exc} - fix the TOML syntax there") from None
+    except (ConfigError, PermissionDenied) as error:
+        return Registry(builtin, path, error=error)
+    warnings = [
+        f"{_where(path, _top_level_line(text, key))}: unknown top-level key {key!r} is "
+        "ignored (config.toml holds [providers.NAME] tables)"
+        for key in document
+        if key not in TOP_LEVEL
+    ]
     tables = document.get("providers", {})
     if not isinstance(tables, dict):
-        raise ConfigError(f"{path}: 'providers' must be a table, like [providers.acme]")
+        line = _top_level_line(text, "providers")
+        problem = "'providers' must be a table, like [providers.acme]"
+        return Registry(builtin, path, error=ConfigError(f"{_where(path, line)}: {problem}"))
+    providers, broken = _merge(path, text, tables, builtin)
+    return Registry(tuple(providers.values()), path, broken=broken, warnings=warnings)
 
-    result = {spec.name: spec for spec in builtin}
+
+def _read_trusted(path: str) -> str:
+    """The text of ``path``, opened once and checked as opened (see paths.config_problem)."""
+    # O_NONBLOCK: a FIFO planted as config.toml must not hang the open.
+    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        problem = paths.config_problem(path, os.fstat(descriptor))
+        if problem is not None:
+            raise PermissionDenied(problem)
+        with open(descriptor, "rb", closefd=False) as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    finally:
+        os.close(descriptor)
+    if len(raw) > MAX_BYTES:
+        raise ConfigError(f"{path}: over {MAX_BYTES // 1024} KiB; is it the right file?")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+
+
+class _Table:
+    """One ``[providers.NAME]`` table: where it is, for messages that name the line."""
+
+    def __init__(self, path: str, text: str, title: str) -> None:
+        self.path = path
+        self.text = text
+        self.title = title  # the name as written, which is how the header spells it
+
+    def fail(self, field: str | None, problem: str) -> ConfigError:
+        line = line_of(self.text, ("providers", self.title), field)
+        return ConfigError(f"{_where(self.path, line)}: [providers.{self.title}] {problem}")
+
+
+def _merge(
+    path: str, text: str, tables: dict[str, Any], builtin: tuple[ProviderSpec, ...]
+) -> tuple[dict[str, ProviderSpec], dict[str, ConfigError]]:
+    """The providers (built-ins overridden, others added) and the broken entries."""
+    providers = {spec.name: spec for spec in builtin}
     alias_of = {alias: spec.name for spec in builtin for alias in spec.aliases}
-    for raw_name, table in tables.items():
-        name = str(raw_name).lower()
-        if not _NAME.fullmatch(name):
-            raise _fail(
-                path,
-                text,
-                str(raw_name),
-                None,
-                "bad name: use lowercase letters, digits, '-', '_' or '.'",
-            )
-        if not isinstance(table, dict):
-            raise _fail(path, text, name, None, "must be a table")
-        name = alias_of.get(name, name)
-        result[name] = _provider(path, text, name, table, result.get(name))
-    _check_names_unique(path, text, result)
-    return tuple(result.values())
+    broken: dict[str, ConfigError] = {}
+    for title, table in tables.items():
+        name = alias_of.get(title.lower(), title.lower())
+        try:
+            providers[name] = _provider(_Table(path, text, title), name, table, providers.get(name))
+        except ConfigError as error:
+            providers.pop(name, None)
+            broken[name] = error
+    _check_aliases(path, text, providers, broken)
+    return providers, broken
 
 
-def _check_names_unique(path: str, text: str, providers: dict[str, ProviderSpec]) -> None:
-    """No alias may name another provider: "openai" must always mean OpenAI's entry."""
-    owner: dict[str, str] = {name: name for name in providers}
-    for spec in providers.values():
-        for alias in spec.aliases:
-            taken = owner.get(alias)
-            if taken is not None and taken != spec.name:
-                raise _fail(
-                    path,
-                    text,
-                    spec.name,
-                    "aliases",
-                    f"alias {alias!r} already names the provider {taken!r}",
-                )
-            owner[alias] = spec.name
+def _check_aliases(
+    path: str, text: str, providers: dict[str, ProviderSpec], broken: dict[str, ConfigError]
+) -> None:
+    """No alias may name another provider: "openai" must always mean OpenAI's entry. The
+    later entry that claims a taken name is broken."""
+    owner = {name: name for name in providers}
+    for spec in list(providers.values()):
+        clash = next((a for a in spec.aliases if owner.setdefault(a, spec.name) != spec.name), None)
+        if clash is not None:
+            del providers[spec.name]
+            problem = f"alias {clash!r} already names the provider {owner[clash]!r}"
+            broken[spec.name] = _Table(path, text, spec.name).fail("aliases", problem)
 
 
-def _provider(
-    path: str, text: str, name: str, table: dict[str, Any], base: ProviderSpec | None
-) -> ProviderSpec:
-    for field in table:
-        if field not in _KNOWN_FIELDS:
-            known = ", ".join(sorted(_KNOWN_FIELDS))
-            raise _fail(path, text, name, field, f"unknown field {field!r} (known: {known})")
-    for field in _STR_FIELDS:
-        if field in table and not isinstance(table[field], str):
-            raise _fail(path, text, name, field, f"{field} must be a string")
-    for field in ("env", "host_env"):
-        if field in table and not _ENV.fullmatch(table[field]):
-            raise _fail(path, text, name, field, f"{field} must be an environment variable name")
+# Field checks: each returns what is wrong with a value (after the field's name), or None.
 
-    methods: tuple[str, ...]
-    if "auth_methods" in table:
-        value = table["auth_methods"]
-        if not isinstance(value, list) or any(m not in AUTH_METHODS for m in value):
-            raise _fail(
-                path,
-                text,
-                name,
-                "auth_methods",
-                'auth_methods must be a list drawn from ["api_key", "oauth"]',
-            )
-        methods = tuple(value)
-    elif base is not None:
-        methods = base.auth_methods
-    else:
-        methods = ("oauth",) if "oauth" in table else ("api_key",)
 
-    aliases = table.get("aliases", list(base.aliases) if base else [])
-    if not isinstance(aliases, list) or not all(
-        isinstance(a, str) and _NAME.fullmatch(a) for a in aliases
-    ):
-        raise _fail(path, text, name, "aliases", "aliases must be a list of lowercase names")
-    oauth = table.get("oauth", base.oauth if base else None)
-    if oauth is not None and not isinstance(oauth, dict):
-        raise _fail(path, text, name, "oauth", "oauth must be a table, like [providers.X.oauth]")
+def _string(value: object) -> str | None:
+    return None if isinstance(value, str) else "must be a string"
+
+
+def _variable(value: object) -> str | None:
+    if isinstance(value, str) and _ENV.fullmatch(value):
+        return None
+    return _string(value) or "must be an environment variable name, like ACME_API_KEY"
+
+
+def _url(value: object) -> str | None:
+    if not isinstance(value, str):
+        return "must be a string"
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an http:// or https:// URL, like https://api.acme.example/v1"
+    return None
+
+
+def _path(value: object) -> str | None:
+    if isinstance(value, str) and (value == "" or _PATH.fullmatch(value)):
+        return None
+    return _string(value) or 'must be a URL path starting with "/", like "/v1"'
+
+
+def _header(value: object) -> str | None:
+    if isinstance(value, str) and _HEADER.fullmatch(value):
+        return None
+    return _string(value) or 'must be a header name, like "x-api-key" ("authorization": Bearer)'
+
+
+def _methods(value: object) -> str | None:
+    if isinstance(value, list) and all(method in AUTH_METHODS for method in value):
+        return None
+    return 'must be a list drawn from ["api_key", "oauth"]'
+
+
+def _aliases(value: object) -> str | None:
+    if isinstance(value, list) and all(isinstance(a, str) and _NAME.fullmatch(a) for a in value):
+        return None
+    return "must be a list of lowercase names"
+
+
+def _table(value: object) -> str | None:
+    return None if isinstance(value, dict) else "must be a table, like [providers.X.oauth]"
+
+
+FIELDS: dict[str, Callable[[object], str | None]] = {
+    "display_name": _string,
+    "env": _variable,
+    "host_env": _variable,
+    "default_host": _url,
+    "api_path": _path,
+    "verify_path": _path,
+    "key_header": _header,
+    "auth_methods": _methods,
+    "aliases": _aliases,
+    "oauth": _table,
+}
+"""The fields of a ``[providers.NAME]`` table and how each is checked."""
+
+
+def _provider(where: _Table, name: str, table: object, base: ProviderSpec | None) -> ProviderSpec:
+    """The provider ``table`` describes, over ``base`` (the built-in it overrides)."""
+    if not _NAME.fullmatch(name):
+        raise where.fail(None, "bad name: use lowercase letters, digits, '-', '_' or '.'")
+    if not isinstance(table, dict):
+        raise where.fail(None, "must be a table")
+    for field, value in table.items():
+        check = FIELDS.get(field)
+        if check is None:
+            known = ", ".join(sorted(FIELDS))
+            raise where.fail(field, f"unknown field {field!r} (known: {known})")
+        problem = check(value)
+        if problem is not None:
+            raise where.fail(field, f"{field} {problem}")
+    inherited = _inherited(name, base)
+    methods = tuple(table.get("auth_methods", inherited["auth_methods"]))
+    if "auth_methods" not in table and base is None and "oauth" in table:
+        methods = ("oauth",)
+    oauth = inherited["oauth"]
     if "oauth" in table:
         from nxuskit.oauth_config import parse_oauth
 
-        oauth = parse_oauth(path, text, name, table["oauth"], base.oauth if base else None)
+        oauth = parse_oauth(where.path, where.text, where.title, table["oauth"], oauth)
     if "oauth" in methods and oauth is None:
-        raise _fail(
-            path,
-            text,
-            name,
+        raise where.fail(
             "auth_methods",
-            f'auth_methods lists "oauth" but there is no [providers.{name}.oauth] table '
-            "with authorize_url, token_url and client_id",
+            f'auth_methods lists "oauth" but there is no [providers.{where.title}.oauth] '
+            "table with authorize_url, token_url and client_id",
         )
+    fields = {**inherited, **table, "auth_methods": methods, "oauth": oauth}
+    if fields["env"] is None and "api_key" in methods:
+        fields["env"] = name.upper().replace("-", "_").replace(".", "_") + "_API_KEY"
+    fields["aliases"] = tuple(fields["aliases"])
+    return ProviderSpec(name, **fields)
 
-    env = table.get("env", base.env if base else None)
-    if env is None and "api_key" in methods:
-        env = name.upper().replace("-", "_").replace(".", "_") + "_API_KEY"
-    return ProviderSpec(
-        name=name,
-        display_name=table.get("display_name", base.display_name if base else name),
-        env=env,
-        auth_methods=methods,
-        aliases=tuple(aliases),
-        host_env=table.get("host_env", base.host_env if base else None),
-        default_host=table.get("default_host", base.default_host if base else None),
-        oauth=oauth,
-    )
+
+def _inherited(name: str, base: ProviderSpec | None) -> dict[str, Any]:
+    """The fields ``name`` has before config.toml speaks: its built-in's, or defaults."""
+    if base is None:
+        return {**CUSTOM_DEFAULTS, "display_name": name, "env": None,
+                "auth_methods": ("api_key",), "aliases": ()}  # fmt: skip
+    return {field: getattr(base, field) for field in ProviderSpec.__slots__ if field != "name"}

@@ -1,23 +1,22 @@
-"""The client's side of the socket: one blocking connection per process, reused.
+"""One verified JSON-RPC connection to nxuskitd's Unix socket (blocking, stdlib only).
 
-``call(method, params)`` sends one JSON-RPC request and returns its result or raises the
-matching NxuskitError. The connection is opened on first use (starting the daemon when
-it is absent, see ``autostart``), checked with ``daemon.hello``, kept for later calls,
-re-opened once when the daemon went away between calls, and never shared across a fork.
+``open_connection(path, timeout)`` checks the socket's directory, connects, checks with
+the kernel that the daemon at the other end is this user's (``nxuskit.trust``), and says
+``daemon.hello``; only then is anything else sent. ``Connection.call`` sends one request
+and returns its result or raises the matching NxuskitError. Reuse, reconnection, fork
+safety and starting the daemon are the ``Client``'s business (``nxuskit.client``).
 """
 
 from __future__ import annotations
 
-import _thread
 import json
 import os
 import socket
 import struct
 
-from nxuskit import paths, protocol
+from nxuskit import protocol, trust
 from nxuskit.errors import (
     DaemonUnavailable,
-    NxuskitError,
     ProtocolError,
     VersionMismatch,
     error_from_wire,
@@ -27,22 +26,36 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, NoReturn
 
-DEFAULT_TIMEOUT = 30.0
+
+class Closed(Exception):
+    """The daemon closed the connection before answering (it may or may not have run the
+    request: only methods in ``protocol.RETRY_SAFE`` are sent again)."""
 
 
-class _Closed(Exception):
-    """The daemon closed the connection before answering."""
+class NotRunning(DaemonUnavailable):
+    """Nothing listens at the socket path (no file there, or nobody behind it)."""
 
 
 class Connection:
-    """One JSON-RPC connection to the daemon's Unix socket (not thread-safe by itself)."""
+    """A connected, verified socket to the daemon (not thread-safe by itself)."""
 
-    def __init__(self, path: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, path: str, timeout: float) -> None:
         self.path = path
+        directory = os.path.dirname(path) or "/"
+        if not os.path.lexists(directory):
+            trust.check_directory_chain(directory)
+            raise NotRunning(f"no nxuskitd is running at {path}")
+        trust.check_socket_directory(directory)
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             self._sock.settimeout(timeout)
-            self._sock.connect(path)
+            try:
+                self._sock.connect(path)
+            except (FileNotFoundError, ConnectionRefusedError):
+                raise NotRunning(f"no nxuskitd is running at {path}") from None
+            except OSError as exc:
+                raise unavailable(path, exc) from None
+            trust.check_peer(self._sock, path)
             # From here on the socket blocks, with the timeout kept by the kernel
             # (SO_RCVTIMEO/SO_SNDTIMEO): Python's own timeout would add a poll() per call.
             self._sock.settimeout(None)
@@ -73,7 +86,11 @@ class Connection:
             buffer += chunk
 
     def call(self, method: str, params: dict[str, Any]) -> Any:
-        """Send one request and wait for its answer."""
+        """Send one request and wait for its answer.
+
+        Raises Closed (the daemon went away first), DaemonUnavailable (no answer within
+        the timeout), the error the daemon answered with, or ProtocolError.
+        """
         self._next_id += 1
         request = {"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": params}
         line = json.dumps(request, separators=(",", ":")).encode() + b"\n"
@@ -85,17 +102,17 @@ class Connection:
             reply = self._pending_line()
             if reply:
                 self._raise_refusal(reply)
-            raise _Closed from exc
+            raise Closed from exc
         except (BlockingIOError, TimeoutError):  # SO_SNDTIMEO: the daemon reads nothing
             self._timed_out(method)
         try:
             reply = self._read_line()
         except (BrokenPipeError, ConnectionResetError) as exc:
-            raise _Closed from exc
+            raise Closed from exc
         except (BlockingIOError, TimeoutError):  # SO_RCVTIMEO expired
             self._timed_out(method)
         if not reply:
-            raise _Closed
+            raise Closed
         try:
             message = json.loads(reply)
         except ValueError:
@@ -112,8 +129,8 @@ class Connection:
     def _timed_out(self, method: str) -> NoReturn:
         self.close()
         raise DaemonUnavailable(
-            f"nxuskitd at {self.path} did not answer {method} in time; "
-            "check it with: nxuskit-cli daemon status"
+            f"nxuskitd at {self.path} did not answer {method} in time (stopped or hung?); "
+            "check it with: nxuskit-cli daemon status (NXUSKIT_TIMEOUT sets the wait)"
         ) from None
 
     def _pending_line(self) -> bytes:
@@ -131,8 +148,20 @@ class Connection:
         if isinstance(message, dict) and message.get("error") is not None:
             raise error_from_wire(message["error"])
 
-    def hello(self) -> None:
-        """Check that the daemon speaks a protocol this client understands."""
+    def stale(self) -> bool:
+        """True when the daemon has closed this connection (or sent something unasked)
+        while it sat idle: checked before sending a request that must not run twice."""
+        try:
+            data = self._sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError:
+            return True
+        del data  # end of stream, or bytes nobody asked for: either way, start afresh
+        return True
+
+    def hello(self) -> dict[str, Any]:
+        """Check that the daemon speaks a protocol this client understands; its answer."""
         try:
             info = self.call(protocol.HELLO, {"protocol": protocol.PROTOCOL_VERSION})
         except ProtocolError:
@@ -147,36 +176,24 @@ class Connection:
                 f"{protocol.MIN_PROTOCOL_VERSION} or newer: restart nxuskitd to run the "
                 "installed version"
             )
+        return info  # type: ignore[no-any-return]
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
         self._sock.close()
 
 
-def open_connection(path: str | None = None) -> Connection:
-    """Connect to the daemon (starting it when absent and allowed) and say hello."""
-    path = path or paths.socket_path()
-    try:
-        conn = Connection(path)
-    except OSError as exc:
-        if not isinstance(exc, (FileNotFoundError, ConnectionRefusedError)):
-            raise _unavailable(path, exc) from None
-        from nxuskit import autostart
+def open_connection(path: str, timeout: float) -> Connection:
+    """A verified connection to the daemon at ``path``, hello said.
 
-        if not autostart.enabled():
-            raise DaemonUnavailable(
-                f"no nxuskitd is running at {path}: start it with `nxuskitd` (or "
-                "`nxuskit-cli daemon install` for a service), or unset NXUSKIT_AUTOSTART to let "
-                "clients start it"
-            ) from None
-        autostart.start_daemon(path)
-        try:
-            conn = Connection(path)
-        except OSError as again:
-            raise _unavailable(path, again) from None
+    Raises NotRunning (nothing there: the caller may start a daemon), PermissionDenied
+    (the socket's directory or the daemon is not this user's: nothing was sent),
+    DaemonUnavailable, VersionMismatch.
+    """
+    conn = Connection(path, timeout)
     try:
         conn.hello()
-    except _Closed:
+    except Closed:
         conn.close()
         raise DaemonUnavailable(
             f"nxuskitd at {path} closed the connection at once; see its log"
@@ -187,7 +204,8 @@ def open_connection(path: str | None = None) -> Connection:
     return conn
 
 
-def _unavailable(path: str, exc: OSError) -> DaemonUnavailable:
+def unavailable(path: str, exc: OSError) -> DaemonUnavailable:
+    """The DaemonUnavailable for an OS error met while talking to ``path``."""
     if isinstance(exc, PermissionError):
         return DaemonUnavailable(
             f"cannot connect to {path}: permission denied (is it another user's daemon?)"
@@ -195,55 +213,15 @@ def _unavailable(path: str, exc: OSError) -> DaemonUnavailable:
     return DaemonUnavailable(f"cannot connect to nxuskitd at {path}: {exc.strerror or exc}")
 
 
-_lock = _thread.allocate_lock()
-_shared: tuple[str, Connection] | None = None
-
-
-def _drop_after_fork() -> None:
-    global _lock, _shared  # noqa: PLW0603 - the child must not share the parent's socket
-    _lock = _thread.allocate_lock()
-    _shared = None
-
-
-os.register_at_fork(after_in_child=_drop_after_fork)
-
-
 def call(method: str, params: dict[str, Any]) -> Any:
-    """Call ``method`` on the daemon over this process's shared connection."""
-    global _shared  # noqa: PLW0603 - one connection per process, by design
-    path = paths.socket_path()
-    with _lock:
-        for attempt in (1, 2):
-            if _shared is not None and _shared[0] != path:
-                _shared[1].close()
-                _shared = None
-            if _shared is None:
-                _shared = (path, open_connection(path))
-            conn = _shared[1]
-            try:
-                return conn.call(method, params)
-            except _Closed:
-                # The daemon restarted or dropped an idle connection: every method is
-                # idempotent, so sending the request once more on a new connection is safe.
-                conn.close()
-                _shared = None
-                if attempt == 2:
-                    raise DaemonUnavailable(
-                        f"nxuskitd at {path} closed the connection; see its log"
-                    ) from None
-            except NxuskitError:
-                raise
-            except OSError as exc:
-                conn.close()
-                _shared = None
-                raise _unavailable(path, exc) from None
-    raise AssertionError("unreachable")
+    """Call ``method`` through this process's default Client (``nxuskit.client``)."""
+    from nxuskit.client import default_client
+
+    return default_client().call(method, params)
 
 
 def reset() -> None:
-    """Close this process's shared connection (the next call opens a new one)."""
-    global _shared  # noqa: PLW0603
-    with _lock:
-        if _shared is not None:
-            _shared[1].close()
-            _shared = None
+    """Close the default Client's connection (the next call opens a new one)."""
+    from nxuskit.client import reset_default
+
+    reset_default()

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from nxuskit import connection, protocol
+from nxuskit.auth import default_client
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from nxuskit.answers import DaemonStatus
 
 
-def daemon_status() -> dict[str, Any]:
+def daemon_status() -> DaemonStatus:
     """The running daemon's pid, version, protocol, uptime, socket, store, how it was
     started and its open connections (``daemon.status``; starts the daemon if allowed).
+    Reads like the dict of earlier versions too (``status["pid"]``).
 
     Raises DaemonUnavailable, VersionMismatch.
     """
-    result: dict[str, Any] = connection.call(protocol.DAEMON_STATUS, {})
-    return result
+    return default_client().daemon_status()
 
 
 def daemon_lock() -> int:
@@ -26,5 +26,4 @@ def daemon_lock() -> int:
 
     Raises DaemonUnavailable, VersionMismatch.
     """
-    result = connection.call(protocol.DAEMON_LOCK, {})
-    return int(result.get("forgotten", 0)) if isinstance(result, dict) else 0
+    return default_client().daemon_lock()

@@ -16,64 +16,90 @@ from __future__ import annotations
 
 import time
 
-from nxuskit import connection, protocol, registry
+from nxuskit import protocol, registry
+from nxuskit.answers import LoggedOut, LoginResult, LoginStart, Reported
+from nxuskit.auth import default_client
+
+__all__ = [
+    "LoginResult",
+    "LoginStart",
+    "auth_login",
+    "auth_login_cancel",
+    "auth_login_start",
+    "auth_login_wait",
+    "auth_logout",
+    "auth_report_invalid",
+]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-
-class LoginStart:
-    """A login the daemon has started: what to show the user, and its ``login_id``.
-
-    Browser logins have ``authorization_url`` (and the loopback ``redirect_uri`` it
-    returns to); device logins have ``user_code`` and
-    ``verification_uri`` (and maybe ``verification_uri_complete``). ``expires_in`` is
-    the time left, in seconds, to finish the login.
-    """
-
-    __slots__ = (
-        "authorization_url",
-        "expires_in",
-        "flow",
-        "login_id",
-        "provider",
-        "redirect_uri",
-        "user_code",
-        "verification_uri",
-        "verification_uri_complete",
-    )
-
-    def __init__(self, answer: dict[str, Any]) -> None:
-        self.login_id: str = answer["login_id"]
-        self.provider: str = answer["provider"]
-        self.flow: str = answer.get("flow", "browser")
-        self.expires_in: float = float(answer.get("expires_in") or 0.0)
-        self.authorization_url: str | None = answer.get("authorization_url")
-        self.redirect_uri: str | None = answer.get("redirect_uri")
-        self.user_code: str | None = answer.get("user_code")
-        self.verification_uri: str | None = answer.get("verification_uri")
-        self.verification_uri_complete: str | None = answer.get("verification_uri_complete")
-
-    def __repr__(self) -> str:
-        return f"LoginStart(provider={self.provider!r}, flow={self.flow!r})"
+    from nxuskit.client import Client
 
 
-class LoginResult:
-    """A finished login: the provider, and when its access token expires (or None)."""
+def start(client: Client, provider: str, device: bool, timeout: float) -> LoginStart:
+    """``Client.auth_login_start``."""
+    spec = registry.load().get(provider)
+    params: dict[str, Any] = {"provider": spec.name, "timeout": float(timeout)}
+    if device:
+        params["device"] = True
+    return LoginStart.from_wire(client.call(protocol.LOGIN_START, params), protocol.LOGIN_START)
 
-    __slots__ = ("auth_method", "expires_at", "provider", "scope", "store")
 
-    def __init__(self, answer: dict[str, Any]) -> None:
-        self.provider: str = answer["provider"]
-        self.auth_method: str = answer.get("auth_method", protocol.OAUTH)
-        self.expires_at: float | None = answer.get("expires_at")
-        self.scope: str | None = answer.get("scope")
-        self.store: str | None = answer.get("store")
+def wait(client: Client, login_id: str, timeout: float | None) -> LoginResult | None:
+    """``Client.auth_login_wait``: on a connection of its own, so that the client's other
+    calls (from other threads) are not held up."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    conn = client.open_connection()
+    try:
+        while True:
+            step = protocol.LOGIN_WAIT_MAX
+            if deadline is not None:
+                step = min(step, max(deadline - time.monotonic(), 0.0))
+            answer = conn.call(protocol.LOGIN_WAIT, {"login_id": login_id, "timeout": step})
+            if not isinstance(answer, dict) or answer.get("status") != "pending":
+                return LoginResult.from_wire(answer, protocol.LOGIN_WAIT)
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
+    finally:
+        conn.close()
 
-    def __repr__(self) -> str:
-        return f"LoginResult(provider={self.provider!r}, expires_at={self.expires_at!r})"
+
+def run(
+    client: Client,
+    provider: str,
+    on_start: Callable[[LoginStart], object] | None,
+    device: bool,
+    timeout: float,
+) -> LoginResult:
+    """``Client.auth_login``: start, show, wait; cancel in the daemon when interrupted."""
+    begun = start(client, provider, device, timeout)
+    try:
+        if on_start is not None:
+            on_start(begun)
+        result = wait(client, begun.login_id, None)
+    except BaseException:
+        import contextlib
+
+        with contextlib.suppress(Exception):  # the original error is the one to report
+            client.auth_login_cancel(begun.login_id)
+        raise
+    assert result is not None
+    return result
+
+
+def report_invalid(client: Client, provider: str, secret: str | None) -> bool:
+    """``Client.auth_report_invalid``."""
+    spec = registry.load().get(provider)
+    params: dict[str, Any] = {"provider": spec.name}
+    if secret is not None:
+        import hashlib
+
+        params["token_sha256"] = hashlib.sha256(secret.encode("utf-8")).hexdigest()
+    answer = client.call(protocol.REPORT_INVALID, params)
+    return Reported.from_wire(answer, protocol.REPORT_INVALID).refreshed
 
 
 def auth_login_start(
@@ -85,11 +111,7 @@ def auth_login_start(
     Raises UnknownProvider, InvalidArgument (no OAuth login for that provider, or no
     device flow), LoginFailed (the provider refused to start), DaemonUnavailable.
     """
-    spec = registry.load().get(provider)
-    params: dict[str, Any] = {"provider": spec.name, "timeout": float(timeout)}
-    if device:
-        params["device"] = True
-    return LoginStart(connection.call(protocol.LOGIN_START, params))
+    return start(default_client(), provider, device, timeout)
 
 
 def auth_login_wait(login_id: str, timeout: float | None = None) -> LoginResult | None:
@@ -100,26 +122,12 @@ def auth_login_wait(login_id: str, timeout: float | None = None) -> LoginResult 
     Raises LoginFailed (denied, timed out, cancelled, refused), InvalidArgument (unknown
     ``login_id``), DaemonUnavailable.
     """
-    deadline = None if timeout is None else time.monotonic() + timeout
-    conn = connection.open_connection()
-    try:
-        while True:
-            step = protocol.LOGIN_WAIT_MAX
-            if deadline is not None:
-                step = min(step, max(deadline - time.monotonic(), 0.0))
-            answer = conn.call(protocol.LOGIN_WAIT, {"login_id": login_id, "timeout": step})
-            if answer.get("status") != "pending":
-                return LoginResult(answer)
-            if deadline is not None and time.monotonic() >= deadline:
-                return None
-    finally:
-        conn.close()
+    return wait(default_client(), login_id, timeout)
 
 
 def auth_login_cancel(login_id: str) -> bool:
     """Cancel a login in the daemon; True when it was still running."""
-    answer = connection.call(protocol.LOGIN_CANCEL, {"login_id": login_id})
-    return bool(answer.get("cancelled"))
+    return default_client().auth_login_cancel(login_id)
 
 
 def auth_login(
@@ -134,31 +142,18 @@ def auth_login(
     interruption (KeyboardInterrupt) or error while waiting cancels the login in the
     daemon. Raises what auth_login_start and auth_login_wait raise.
     """
-    start = auth_login_start(provider, device=device, timeout=timeout)
-    try:
-        if on_start is not None:
-            on_start(start)
-        result = auth_login_wait(start.login_id)
-    except BaseException:
-        import contextlib
-
-        with contextlib.suppress(Exception):  # the original error is the one to report
-            auth_login_cancel(start.login_id)
-        raise
-    assert result is not None
-    return result
+    return run(default_client(), provider, on_start, device, timeout)
 
 
-def auth_logout(provider: str) -> dict[str, Any]:
+def auth_logout(provider: str) -> LoggedOut:
     """Log out of ``provider``: the daemon revokes the tokens at the server (where the
-    provider has a revocation_url) and deletes them. Returns ``{"provider", "removed",
-    "revoked"}`` (``revoked`` is None when the provider offers no revocation).
+    provider has a revocation_url) and deletes them. The answer has ``provider``,
+    ``removed`` and ``revoked`` (None when the provider offers no revocation); it reads
+    like the dict of earlier versions too (``answer["removed"]``).
 
     Raises UnknownProvider, DaemonUnavailable, StoreUnavailable.
     """
-    spec = registry.load().get(provider)
-    answer: dict[str, Any] = connection.call(protocol.LOGOUT, {"provider": spec.name})
-    return answer
+    return default_client().auth_logout(provider)
 
 
 def auth_report_invalid(provider: str, secret: str | None = None) -> bool:
@@ -169,11 +164,4 @@ def auth_report_invalid(provider: str, secret: str | None = None) -> bool:
     Raises NotAuthenticated (the login cannot be renewed: log in again), LoginFailed,
     UnknownProvider, DaemonUnavailable.
     """
-    spec = registry.load().get(provider)
-    params: dict[str, Any] = {"provider": spec.name}
-    if secret is not None:
-        import hashlib
-
-        params["token_sha256"] = hashlib.sha256(secret.encode("utf-8")).hexdigest()
-    answer = connection.call(protocol.REPORT_INVALID, params)
-    return bool(answer.get("refreshed"))
+    return report_invalid(default_client(), provider, secret)

@@ -15,10 +15,13 @@
     redirect_host = "127.0.0.1"         # or "localhost" (listens on 127.0.0.1 and ::1)
     extra_authorize_params = { prompt = "consent" }
     flow = "oauth2"                     # or "openrouter": its PKCE flow that yields an API key
+    allow_insecure_http = true          # only for a test server: http:// on 127.0.0.1, ::1
+                                        # or localhost (tokens would cross it in clear)
 
 The result is a plain dict with every key present (``None`` or empty when not given), so
-the daemon reads it without re-checking. URLs must be https, except on loopback hosts.
-Imported only when config.toml has such a table.
+the daemon reads it without re-checking. URLs must be https; http only on a loopback host
+and only with ``allow_insecure_http = true`` for that provider. Imported only when
+config.toml has such a table.
 """
 
 from __future__ import annotations
@@ -32,12 +35,21 @@ from nxuskit.registry import OAUTH_DEFAULTS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 FLOWS = ("oauth2", "openrouter")
 REDIRECT_HOSTS = ("127.0.0.1", "localhost")
 URL_FIELDS = ("authorize_url", "token_url", "device_authorization_url", "revocation_url")
-FIELDS = (*URL_FIELDS, "client_id", "scopes", "redirect_host", "extra_authorize_params", "flow")
+FIELDS = (
+    *URL_FIELDS,
+    "client_id",
+    "scopes",
+    "redirect_host",
+    "extra_authorize_params",
+    "flow",
+    "allow_insecure_http",
+)
 RESERVED_PARAMS = frozenset(
     (
         "client_id",
@@ -61,16 +73,95 @@ def _line(text: str, name: str, field: str | None) -> int:
     )
 
 
-def _url_problem(field: str, value: object) -> str | None:
+def _url_problem(field: str, value: object, insecure_ok: bool) -> str | None:
     if not isinstance(value, str):
         return f"{field} must be a string URL"
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return f"{field} is not a valid URL: check its brackets, host and port"
     host = parts.hostname or ""
     if parts.scheme == "https" and host:
         return None
     if parts.scheme == "http" and host in LOOPBACK_HOSTS:
-        return None
+        if insecure_ok:
+            return None
+        return (
+            f"{field} is http://, which sends tokens in clear: use https://, or, for a local "
+            "test server only, set allow_insecure_http = true in this table"
+        )
     return f"{field} must be an https:// URL (http:// only on 127.0.0.1, ::1 or localhost)"
+
+
+def _urls(result: dict[str, Any]) -> tuple[str | None, str] | None:
+    insecure_ok = result["allow_insecure_http"] is True
+    for field in URL_FIELDS:
+        if result[field] is not None:
+            problem = _url_problem(field, result[field], insecure_ok)
+            if problem:
+                return field, problem
+    for field in ("authorize_url", "token_url"):
+        if result[field] is None:
+            return None, f"{field} is required"
+    return None
+
+
+def _client_id(result: dict[str, Any]) -> tuple[str | None, str] | None:
+    client_id = result["client_id"]
+    if client_id is not None and (not isinstance(client_id, str) or not client_id.strip()):
+        return "client_id", "client_id must be a non-empty string"
+    if result["flow"] == "oauth2" and client_id is None:
+        return None, "client_id is required (the id registered with the provider)"
+    return None
+
+
+def _flow(result: dict[str, Any]) -> tuple[str | None, str] | None:
+    if result["flow"] not in FLOWS:
+        return "flow", f"flow must be one of {', '.join(FLOWS)}"
+    if not isinstance(result["allow_insecure_http"], bool):
+        return "allow_insecure_http", "allow_insecure_http must be true or false"
+    return None
+
+
+def _scopes(result: dict[str, Any]) -> tuple[str | None, str] | None:
+    scopes = result["scopes"]
+    if isinstance(scopes, list) and all(
+        isinstance(s, str) and s and not re.search(r"\s", s) for s in scopes
+    ):
+        return None
+    return "scopes", 'scopes must be a list of scope names, like ["openid"]'
+
+
+def _redirect(result: dict[str, Any]) -> tuple[str | None, str] | None:
+    if result["redirect_host"] in REDIRECT_HOSTS:
+        return None
+    return "redirect_host", 'redirect_host must be "127.0.0.1" or "localhost"'
+
+
+def _extra(result: dict[str, Any]) -> tuple[str | None, str] | None:
+    extra = result["extra_authorize_params"]
+    if not isinstance(extra, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in extra.items()
+    ):
+        problem = 'extra_authorize_params must be a table of strings, like { prompt = "consent" }'
+        return "extra_authorize_params", problem
+    reserved = sorted(RESERVED_PARAMS.intersection(extra))
+    if reserved:
+        problem = f"extra_authorize_params may not set {', '.join(reserved)}: nxuskit sets those"
+        return "extra_authorize_params", problem
+    return None
+
+
+CHECKS: tuple[Callable[[dict[str, Any]], tuple[str | None, str] | None], ...] = (
+    _flow,
+    _urls,
+    _client_id,
+    _scopes,
+    _redirect,
+    _extra,
+)
+"""Each check returns the field to point at (None: the table) and the problem, or None."""
 
 
 def parse_oauth(
@@ -91,44 +182,12 @@ def parse_oauth(
         if field not in FIELDS:
             known = ", ".join(sorted(FIELDS))
             raise fail(field, f"unknown field {field!r} (known: {known})")
-    result = {**OAUTH_DEFAULTS, **(base or {}), **table}
-    if result["flow"] not in FLOWS:
-        raise fail("flow", f"flow must be one of {', '.join(FLOWS)}")
-    for field in URL_FIELDS:
-        if result[field] is None:
-            continue
-        problem = _url_problem(field, result[field])
-        if problem:
-            raise fail(field, problem)
-    for field in ("authorize_url", "token_url"):
-        if result[field] is None:
-            raise fail(None, f"{field} is required")
-    client_id = result["client_id"]
-    if client_id is not None and (not isinstance(client_id, str) or not client_id.strip()):
-        raise fail("client_id", "client_id must be a non-empty string")
-    if result["flow"] == "oauth2" and client_id is None:
-        raise fail(None, "client_id is required (the id registered with the provider)")
-    scopes = result["scopes"]
-    if not isinstance(scopes, list) or not all(
-        isinstance(s, str) and s and not re.search(r"\s", s) for s in scopes
-    ):
-        raise fail("scopes", 'scopes must be a list of scope names, like ["openid"]')
-    if result["redirect_host"] not in REDIRECT_HOSTS:
-        raise fail("redirect_host", 'redirect_host must be "127.0.0.1" or "localhost"')
-    extra = result["extra_authorize_params"]
-    if not isinstance(extra, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in extra.items()
-    ):
-        raise fail(
-            "extra_authorize_params",
-            'extra_authorize_params must be a table of strings, like { prompt = "consent" }',
-        )
-    reserved = sorted(RESERVED_PARAMS.intersection(extra))
-    if reserved:
-        raise fail(
-            "extra_authorize_params",
-            f"extra_authorize_params may not set {', '.join(reserved)}: nxuskit sets those",
-        )
-    result["scopes"] = list(scopes)
-    result["extra_authorize_params"] = dict(extra)
+    # allow_insecure_http is never inherited: each table that uses http says so itself.
+    result = {**OAUTH_DEFAULTS, **(base or {}), "allow_insecure_http": False, **table}
+    for check in CHECKS:
+        found = check(result)
+        if found is not None:
+            raise fail(*found)
+    result["scopes"] = list(result["scopes"])
+    result["extra_authorize_params"] = dict(result["extra_authorize_params"])
     return result

@@ -74,6 +74,15 @@ PARAMS: dict[str, tuple[dict[str, type], dict[str, type]]] = {
 }
 """Every method and its named parameters (positional params are refused with -32602)."""
 
+RETRY_SAFE = frozenset(
+    (HELLO, DAEMON_STATUS, RESOLVE, STATUS, SET_CREDENTIAL, REMOVE_CREDENTIAL, PROVIDER_LIST,
+     DAEMON_LOCK, STORE_MIGRATE, LOGIN_WAIT, LOGIN_CANCEL, LOGOUT)
+)  # fmt: skip
+"""Methods a client may send again when the connection closed before their answer came:
+running them twice leaves the same state (a second remove reports ``removed: false``).
+``auth.login_start`` would start a second login and ``auth.report_invalid`` could refresh
+twice, so they are never resent."""
+
 # JSON-RPC 2.0's own error codes, exactly as the specification numbers them.
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600

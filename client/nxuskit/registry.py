@@ -1,8 +1,7 @@
 """The provider registry: the built-in providers as data, plus those in config.toml.
 
-A provider is a name, its aliases, the environment variable that carries its credential,
-optionally a host variable and default host, and the auth methods it accepts. Nothing
-in nxuskit branches on a provider's name; everything reads these records.
+The records themselves, and the built-ins, are in ``nxuskit.providers`` (re-exported
+here).
 
 config.toml adds providers, or overrides fields of a built-in one::
 
@@ -12,6 +11,9 @@ config.toml adds providers, or overrides fields of a built-in one::
     host_env = "ACME_HOST"
     default_host = "https://api.acme.example/v1"
     auth_methods = ["api_key"]
+
+A config.toml entry that is wrong costs only that provider (``Registry.broken``); a file
+that cannot be trusted, read or parsed leaves the built-ins (``Registry.error``).
 """
 
 from __future__ import annotations
@@ -19,223 +21,158 @@ from __future__ import annotations
 import os
 
 from nxuskit import paths
-from nxuskit.errors import ConfigError, UnknownProvider
+from nxuskit.errors import ConfigError, NxuskitError, UnknownProvider
+from nxuskit.providers import (
+    AUTH_METHODS,
+    BEARER,
+    BUILTIN,
+    OAUTH_DEFAULTS,
+    OPENROUTER_OAUTH,
+    ProviderSpec,
+    join_path,
+)
+
+__all__ = [
+    "AUTH_METHODS",
+    "BEARER",
+    "BUILTIN",
+    "OAUTH_DEFAULTS",
+    "OPENROUTER_OAUTH",
+    "ProviderSpec",
+    "Registry",
+    "join_path",
+    "load",
+]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-AUTH_METHODS = ("api_key", "oauth")
-
-OAUTH_DEFAULTS: dict[str, Any] = {
-    "flow": "oauth2",
-    "authorize_url": None,
-    "token_url": None,
-    "client_id": None,
-    "scopes": [],
-    "device_authorization_url": None,
-    "revocation_url": None,
-    "redirect_host": "127.0.0.1",
-    "extra_authorize_params": {},
-}
-"""Every field of an ``oauth`` record, at its default (config.toml fills the rest)."""
-
-OPENROUTER_OAUTH: dict[str, Any] = {
-    **OAUTH_DEFAULTS,
-    "flow": "openrouter",  # its documented PKCE flow: the code is exchanged for an API key
-    "authorize_url": "https://openrouter.ai/auth",
-    "token_url": "https://openrouter.ai/api/v1/auth/keys",
-}
-"""OpenRouter's login (config.toml may override its URLs in [providers.openrouter.oauth])."""
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
 
 
-class ProviderSpec:
-    """One provider's registry record (no credential in it)."""
-
-    __slots__ = (
-        "aliases",
-        "auth_methods",
-        "default_host",
-        "display_name",
-        "env",
-        "host_env",
-        "name",
-        "oauth",
-    )
-
-    def __init__(
-        self,
-        name: str,
-        display_name: str,
-        env: str | None,
-        auth_methods: tuple[str, ...],
-        aliases: tuple[str, ...] = (),
-        host_env: str | None = None,
-        default_host: str | None = None,
-        oauth: dict[str, Any] | None = None,
-    ) -> None:
-        self.name = name
-        self.display_name = display_name
-        self.env = env
-        self.auth_methods = auth_methods
-        self.aliases = aliases
-        self.host_env = host_env
-        self.default_host = default_host
-        self.oauth = oauth
-
-    @property
-    def requires_auth(self) -> bool:
-        """Whether the provider needs a credential at all (local servers do not)."""
-        return bool(self.auth_methods)
-
-    def to_wire(self) -> dict[str, Any]:
-        """The provider as ``provider.list`` describes it."""
-        return {
-            "name": self.name,
-            "display_name": self.display_name,
-            "aliases": list(self.aliases),
-            "env": self.env,
-            "host_env": self.host_env,
-            "default_host": self.default_host,
-            "auth_methods": list(self.auth_methods),
-        }
-
-    def __repr__(self) -> str:
-        return f"ProviderSpec({self.name!r}, env={self.env!r}, auth_methods={self.auth_methods!r})"
+def plain_name(name: object) -> bool:
+    """True when ``name`` may be shown: short, of provider-name characters only. Anything
+    else may be a key typed in the wrong place, and is never echoed."""
+    return isinstance(name, str) and len(name) <= 24 and _NAME_CHARS.issuperset(name.lower())
 
 
-BUILTIN: tuple[ProviderSpec, ...] = (
-    ProviderSpec(
-        "openai",
-        "OpenAI",
-        "OPENAI_API_KEY",
-        ("api_key",),
-        ("gpt",),
-        default_host="https://api.openai.com/v1",
-    ),
-    ProviderSpec(
-        "claude",
-        "Anthropic Claude",
-        "ANTHROPIC_API_KEY",
-        ("api_key",),
-        ("anthropic",),
-        default_host="https://api.anthropic.com",
-    ),
-    ProviderSpec(
-        "groq", "Groq", "GROQ_API_KEY", ("api_key",), default_host="https://api.groq.com/openai/v1"
-    ),
-    ProviderSpec(
-        "mistral",
-        "Mistral AI",
-        "MISTRAL_API_KEY",
-        ("api_key",),
-        default_host="https://api.mistral.ai/v1",
-    ),
-    ProviderSpec(
-        "fireworks",
-        "Fireworks AI",
-        "FIREWORKS_API_KEY",
-        ("api_key",),
-        default_host="https://api.fireworks.ai/inference/v1",
-    ),
-    ProviderSpec(
-        "together",
-        "Together AI",
-        "TOGETHER_API_KEY",
-        ("api_key",),
-        default_host="https://api.together.xyz/v1",
-    ),
-    ProviderSpec(
-        "openrouter",
-        "OpenRouter",
-        "OPENROUTER_API_KEY",
-        ("api_key", "oauth"),
-        default_host="https://openrouter.ai/api/v1",
-        oauth=OPENROUTER_OAUTH,
-    ),
-    ProviderSpec(
-        "perplexity",
-        "Perplexity",
-        "PERPLEXITY_API_KEY",
-        ("api_key",),
-        default_host="https://api.perplexity.ai",
-    ),
-    ProviderSpec(
-        "ollama", "Ollama", None, (), host_env="OLLAMA_HOST", default_host="http://localhost:11434"
-    ),
-    ProviderSpec(
-        "lm-studio",
-        "LM Studio",
-        None,
-        (),
-        ("lmstudio",),
-        host_env="LMSTUDIO_HOST",
-        default_host="http://localhost:1234",
-    ),
-)
-
-
-def _shown(name: object) -> str:
+def shown_name(name: object) -> str:
     """``name`` quoted when it looks like a provider name; never echo what may be a key."""
-    if isinstance(name, str) and len(name) <= 24 and _NAME_CHARS.issuperset(name.lower()):
-        return repr(name)
-    return "(that name)"
+    return repr(name) if plain_name(name) else "(that name)"
 
 
 class Registry:
-    """Looks providers up by name or alias (case-insensitive)."""
+    """Looks providers up by name or alias (case-insensitive).
 
-    __slots__ = ("_by_name", "providers", "source")
+    ``providers`` are the usable ones; ``broken`` maps each config.toml entry that is
+    wrong to its ConfigError; ``error`` is set when config.toml as a whole is not used
+    (untrusted, unreadable, not TOML); ``warnings`` are problems that cost nothing.
+    """
 
-    def __init__(self, providers: tuple[ProviderSpec, ...], source: str | None = None) -> None:
+    __slots__ = ("_broken", "_by_name", "broken", "error", "providers", "source", "warnings")
+
+    def __init__(
+        self,
+        providers: tuple[ProviderSpec, ...],
+        source: str | None = None,
+        *,
+        broken: dict[str, ConfigError] | None = None,
+        error: NxuskitError | None = None,
+        warnings: tuple[str, ...] | list[str] = (),
+    ) -> None:
         self.providers = providers
         self.source = source
+        self.broken = dict(broken or {})
+        self.error = error
+        self.warnings = tuple(warnings)
         self._by_name: dict[str, ProviderSpec] = {}
         for spec in providers:
             for key in (spec.name, *spec.aliases):
                 self._by_name[key] = spec
+        self._broken = dict(self.broken)
+        for spec in BUILTIN:  # a broken override of a built-in answers to its aliases too
+            if spec.name in self.broken:
+                self._broken.update(dict.fromkeys(spec.aliases, self.broken[spec.name]))
 
     def find(self, name: str) -> ProviderSpec | None:
         """The provider called ``name`` (or aliased so), or None."""
         return self._by_name.get(name.strip().lower())
 
     def get(self, name: str) -> ProviderSpec:
-        """The provider called ``name``; raises UnknownProvider with the known names."""
+        """The provider called ``name``. Raises ConfigError when its config.toml entry is
+        wrong, the error of config.toml when the file is not used and ``name`` is no
+        built-in, else UnknownProvider with the known names."""
         spec = self.find(name) if isinstance(name, str) else None
-        if spec is None:
-            known = ", ".join(p.name for p in self.providers)
-            raise UnknownProvider(
-                f"unknown provider {_shown(name)}: known providers are {known}; "
-                f"add others in {self.source or paths.config_path()}"
-            )
-        return spec
+        if spec is not None:
+            return spec
+        problem = self._broken.get(name.strip().lower()) if isinstance(name, str) else None
+        if problem is not None:
+            raise ConfigError(problem.message)
+        if self.error is not None:
+            raise type(self.error)(f"{shown_name(name)} is no built-in provider, and {self.error}")
+        known = ", ".join(p.name for p in self.providers)
+        raise UnknownProvider(
+            f"unknown provider {shown_name(name)}: known providers are {known}; "
+            f"add others in {self.source or paths.config_path()}"
+        )
+
+    def problems(self) -> list[str]:
+        """Every error and warning about config.toml, one line each (for logs and notes)."""
+        lines = [self.error.message] if self.error is not None else []
+        return [*lines, *(problem.message for problem in self.broken.values()), *self.warnings]
+
+    def to_wire(self) -> list[dict[str, Any]]:
+        """``provider.list``'s entries: the usable providers, then the broken ones."""
+        empty = ProviderSpec("", "", None, ()).to_wire()
+        broken = [
+            {**empty, "name": name, "display_name": name, "error": problem.message}
+            for name, problem in self.broken.items()
+        ]
+        return [*(spec.to_wire() for spec in self.providers), *broken]
+
+    def broken_status(self) -> list[dict[str, Any]]:
+        """``auth.status`` entries for the broken providers (status ``config_invalid``)."""
+        return [
+            {"provider": name, "auth_methods": [], "status": "config_invalid", "source": None,
+             "auth_method": None, "expires_at": None, "error": problem.message}
+            for name, problem in self.broken.items()
+        ]  # fmt: skip
+
+    def config_info(self) -> dict[str, Any]:
+        """The file, whether it is used (``error``), and its ``warnings``."""
+        error = self.error.message if self.error is not None else None
+        return {"path": self.source, "error": error, "warnings": list(self.warnings)}
 
 
-_cache: tuple[str, tuple[int, int] | None, Registry] | None = None
+_cache: tuple[str, tuple[int, ...] | None, Registry] | None = None
 
 
 def load(path: str | None = None) -> Registry:
     """The registry: built-ins plus config.toml (re-read when the file changes).
 
-    Raises ConfigError naming the file and line when config.toml is malformed.
+    Never raises for what config.toml says: see ``Registry.get``, ``broken`` and ``error``.
     """
     global _cache  # noqa: PLW0603 - one registry per process, refreshed on change
     path = path or paths.config_path()
     try:
         st = os.stat(path)
-        stamp: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
     except FileNotFoundError:
-        stamp = None
+        stamp: tuple[int, ...] | None = None
     except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+        return Registry(BUILTIN, path, error=ConfigError(f"cannot read {path}: {exc.strerror}"))
+    else:
+        # ctime, mode and owner too: a chmod or chown changes whether the file is trusted.
+        stamp = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns,
+                 st.st_mode, st.st_uid, st.st_gid)  # fmt: skip
     if _cache is not None and _cache[0] == path and _cache[1] == stamp:
         return _cache[2]
     if stamp is None:
         registry = Registry(BUILTIN, path)
     else:
-        from nxuskit.config import parse_config
+        from nxuskit.config import read_registry
 
-        registry = Registry(parse_config(path, BUILTIN), path)
-    _cache = (path, stamp, registry)
+        registry = read_registry(path, BUILTIN)
+    if registry.error is None:  # a refused file is looked at again: a fix may be elsewhere
+        _cache = (path, stamp, registry)
     return registry

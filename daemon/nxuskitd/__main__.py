@@ -10,6 +10,7 @@ import anyio
 
 from nxuskit.errors import NxuskitError
 from nxuskitd import config as daemon_config
+from nxuskitd import logs
 from nxuskitd.hardening import harden_process
 from nxuskitd.runtime import StartupError
 from nxuskitd.server import STOP_SIGNALS, serve
@@ -27,11 +28,7 @@ def _backend_options() -> dict[str, bool]:
 def main(argv: list[str] | None = None) -> int:
     """Run the daemon in the foreground; returns the process exit status."""
     config = daemon_config.from_args(argv)
-    logging.basicConfig(
-        level=config.log_level.upper(),
-        format="nxuskitd: %(levelname)s: %(message)s",
-        stream=sys.stderr,
-    )
+    logs.configure(config.log_level)
     harden_process()
     if hasattr(signal, "pthread_sigmask"):
         # Held back from bind() until the signal handlers are in place: a SIGTERM sent as

@@ -33,6 +33,25 @@ class DaemonConfig:
     cache_max: float | None = 7200.0
     shutdown_grace: float = 5.0
     started_by: str = "hand"
+    idle_exit: float | None = None
+    """Exit after this many seconds with no client, login or refresh (None: never)."""
+
+
+AUTOSTART_IDLE_EXIT = 600.0
+"""How long a daemon that a client started waits for clients before it exits."""
+
+
+def _idle_exit(parser: argparse.ArgumentParser, args: argparse.Namespace) -> float | None:
+    raw = args.idle_exit
+    if raw is None:
+        raw = os.environ.get("NXUSKIT_IDLE_EXIT", "").strip() or None
+    if raw is None:
+        return AUTOSTART_IDLE_EXIT if args.started_by == "autostart" else None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        parser.error(f"--idle-exit / NXUSKIT_IDLE_EXIT: {raw!r} is not a number of seconds")
+    return seconds if seconds > 0 else None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,7 +60,8 @@ def _parser() -> argparse.ArgumentParser:
         description="The nxuskit credential daemon: serves API keys and OAuth tokens to your "
         "apps over JSON-RPC 2.0 on a private Unix socket. Runs in the foreground; "
         "systemd, launchd or the client library start it for you.",
-        epilog="Environment: NXUSKIT_SOCKET (socket path), NXUSKIT_STORE, NXUSKIT_LOG_LEVEL. "
+        epilog="Environment: NXUSKIT_SOCKET (socket path), NXUSKIT_STORE, NXUSKIT_LOG_LEVEL, "
+        "NXUSKIT_IDLE_EXIT. "
         "Protocol: docs/protocol.md.",
     )
     parser.add_argument(
@@ -98,6 +118,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="forget a cached secret this long after reading it, used or not (default 7200)",
     )
+    parser.add_argument(
+        "--idle-exit",
+        metavar="SECONDS",
+        help="exit after this long with no client, login or refresh; 0 never (default: "
+        f"{AUTOSTART_IDLE_EXIT:.0f} when a client started it, else never; or $NXUSKIT_IDLE_EXIT)",
+    )
     parser.add_argument("--started-by", choices=STARTED_BY, default="hand", help=argparse.SUPPRESS)
     parser.add_argument("--version", action="version", version=f"nxuskitd {__version__}")
     return parser
@@ -123,4 +149,5 @@ def from_args(argv: list[str] | None = None) -> DaemonConfig:
         cache_idle=max(0.0, args.cache_idle),
         cache_max=max(0.0, args.cache_max),
         started_by=args.started_by,
+        idle_exit=_idle_exit(parser, args),
     )

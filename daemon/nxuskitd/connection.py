@@ -20,6 +20,9 @@ from nxuskitd.dispatch import Dispatcher, encode, error_response
 from nxuskitd.framing import LineReader, LineTooLong
 
 SEND_TIMEOUT = 10.0
+JSON_WHITESPACE = b" \t\r"
+"""What a blank line may hold: JSON's whitespace (space, tab, CR; a newline ends the line).
+``bytes.strip()`` would also drop vertical tab and form feed, which are not JSON: -32700."""
 _PARTIAL, _IDLE, _SEND = "partial", "idle", "send"
 
 
@@ -105,7 +108,7 @@ class ClientConnection:
             self._waiting_since = None
             if line is None:
                 return
-            if not line.strip():
+            if not line.strip(JSON_WHITESPACE):
                 continue  # blank lines are ignored (handy with socat)
             self._busy = True
             answer = await self._dispatcher.handle(line)

@@ -26,6 +26,13 @@ Handler = Callable[[Any], Awaitable[Any]]
 _decoder = msgspec.json.Decoder()
 _encoder = msgspec.json.Encoder()
 _SHOWABLE_METHOD = re.compile(r"[A-Za-z0-9_.]{1,64}")
+_NUMBER_TOO_LARGE = (
+    "Invalid Request: a number is too large to read (over 4300 digits, or beyond 1.8e308)"
+)
+MAX_ID_DIGITS = 1000
+"""Integer ids are echoed up to this many digits, of either sign (the reader's own limit,
+about 4300 digits, counts a minus sign, so without this bound the sign would decide)."""
+_ID_BOUND = 10**MAX_ID_DIGITS
 _KINDS = {
     protocol.PARSE_ERROR: "parse_error",
     protocol.INVALID_REQUEST: "invalid_request",
@@ -61,6 +68,28 @@ def params_type(method: str) -> type[msgspec.Struct]:
     return msgspec.defstruct(name, fields, kw_only=True)
 
 
+def _id_problem(request_id: object) -> str | None:
+    """Why ``request_id`` cannot be echoed, or None. The specification allows any Number
+    (integers advised), echoed unchanged; huge integers are refused, whatever their sign."""
+    if isinstance(request_id, bool) or not isinstance(request_id, (str, int, float, type(None))):
+        return "id must be a string, a number or null"
+    if isinstance(request_id, int) and not -_ID_BOUND < request_id < _ID_BOUND:
+        return f"an integer id may have at most {MAX_ID_DIGITS} digits"
+    return None
+
+
+def _is_notification(message: dict[str, Any]) -> bool:
+    """No "id", yet recognisably a JSON-RPC 2.0 call: the client expects no answer, so it
+    gets none even when its params are wrong (an answer would put it out of step). An
+    object that is no call at all ({"foo": "boo"}) is answered, as the specification's
+    examples show."""
+    return (
+        "id" not in message
+        and message.get("jsonrpc") == "2.0"
+        and isinstance(message.get("method"), str)
+    )
+
+
 class Dispatcher:
     """Routes JSON-RPC requests to handlers."""
 
@@ -71,6 +100,8 @@ class Dispatcher:
         """The answer line for one request line, or None when nothing is to be sent."""
         try:
             message = _decoder.decode(line)
+        except msgspec.ValidationError:  # valid JSON, but a number Python cannot hold
+            return encode(error_response(None, protocol.INVALID_REQUEST, _NUMBER_TOO_LARGE))
         except (msgspec.DecodeError, UnicodeDecodeError):  # msgspec raises the latter on bad UTF-8
             return encode(error_response(None, protocol.PARSE_ERROR, "Parse error: not valid JSON"))
         except RecursionError:  # "[[[[..." within the size cap: answer it, do not raise
@@ -78,22 +109,25 @@ class Dispatcher:
                 error_response(None, protocol.PARSE_ERROR, "Parse error: JSON nested too deeply")
             )
         if isinstance(message, list):
-            if not message:
-                return encode(
-                    error_response(None, protocol.INVALID_REQUEST, "Invalid Request: empty batch")
-                )
-            if len(message) > protocol.MAX_BATCH:
-                return encode(
-                    error_response(
-                        None,
-                        protocol.INVALID_REQUEST,
-                        f"Invalid Request: a batch holds at most {protocol.MAX_BATCH} calls",
-                    )
-                )
-            answers = [answer for item in message if (answer := await self.call(item)) is not None]
-            return encode(answers) if answers else None
+            return await self._batch(message)
         answer = await self.call(message)
         return encode(answer) if answer is not None else None
+
+    async def _batch(self, message: list[Any]) -> bytes | None:
+        if not message:
+            return encode(
+                error_response(None, protocol.INVALID_REQUEST, "Invalid Request: empty batch")
+            )
+        if len(message) > protocol.MAX_BATCH:
+            return encode(
+                error_response(
+                    None,
+                    protocol.INVALID_REQUEST,
+                    f"Invalid Request: a batch holds at most {protocol.MAX_BATCH} calls",
+                )
+            )
+        answers = [answer for item in message if (answer := await self.call(item)) is not None]
+        return encode(answers) if answers else None
 
     async def call(self, message: object) -> dict[str, Any] | None:
         """Run one request object; None for a notification."""
@@ -102,19 +136,11 @@ class Dispatcher:
                 None, protocol.INVALID_REQUEST, "Invalid Request: expected a JSON object"
             )
         request_id = message.get("id")
-        # The specification allows any Number as id (integers advised) and echoes it as is.
-        if isinstance(request_id, bool) or not isinstance(
-            request_id, (str, int, float, type(None))
-        ):
-            return error_response(
-                None,
-                protocol.INVALID_REQUEST,
-                "Invalid Request: id must be a string, a number or null",
-            )
+        problem = _id_problem(request_id)
+        if problem is not None:
+            return error_response(None, protocol.INVALID_REQUEST, f"Invalid Request: {problem}")
         answer = await self._run(message, request_id)
-        # Only a valid request without an id is a notification: an invalid one is answered
-        # with id null, as the specification's examples show ({"foo": "boo"} gets -32600).
-        if "id" not in message and answer.get("error", {}).get("code") != protocol.INVALID_REQUEST:
+        if _is_notification(message):
             return None
         return answer
 

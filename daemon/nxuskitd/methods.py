@@ -24,6 +24,7 @@ class DaemonState:
     started_by: str
     started_at: float = dataclasses.field(default_factory=time.time)
     connections: Callable[[], int] = lambda: 0
+    idle_exit: float | None = None
 
     def hello(self, service: CredentialService) -> dict[str, Any]:
         """Identity and protocol: what a client checks first."""
@@ -43,6 +44,7 @@ class DaemonState:
             "uptime": round(time.time() - self.started_at, 3),
             "connections": self.connections(),
             "cache": service.cache_info(),
+            "idle_exit": self.idle_exit,
         }
 
 
@@ -58,8 +60,10 @@ def handlers(
     async def hello(params: Any) -> Any:
         return state.hello(service)
 
+    manager = oauth or OAuthManager(service)
+
     async def daemon_status(params: Any) -> Any:
-        return state.status(service)
+        return {**state.status(service), "logins": manager.counts()}
 
     async def resolve(params: Any) -> Any:
         return await service.resolve(params.provider)
@@ -93,7 +97,7 @@ def handlers(
         protocol.DAEMON_LOCK: daemon_lock,
         protocol.STORE_MIGRATE: store_migrate,
     }
-    bound.update(oauth_handlers(oauth or OAuthManager(service)))
+    bound.update(oauth_handlers(manager))
     missing = set(protocol.PARAMS) - set(bound)
     assert not missing, f"methods in the contract without a handler: {missing}"
     return bound

@@ -1,7 +1,9 @@
 """The socket's directory, the one-daemon-per-socket lock, and the socket itself.
 
 The directory is created 0700 and must be ours, a real directory (not a symlink) and
-closed to others; the daemon refuses to start on anything looser. The socket is bound
+closed to others, below a chain of directories no other user can change; the daemon
+refuses to start on anything looser (the rules are ``nxuskit.trust``'s, which clients
+apply too). The socket is bound
 under a umask that makes it 0600 from birth. A socket file left by a crashed daemon is
 replaced only when a connect probe finds nobody behind it.
 """
@@ -15,7 +17,8 @@ import os
 import socket
 import stat
 
-from nxuskit import paths
+from nxuskit import paths, trust
+from nxuskit.errors import PermissionDenied
 
 
 class StartupError(Exception):
@@ -23,28 +26,18 @@ class StartupError(Exception):
 
 
 def ensure_private_directory(directory: str) -> None:
-    """Create ``directory`` 0700 (parents too), or check an existing one is private and ours."""
+    """Create ``directory`` 0700 (missing parents too), or check that an existing one is
+    ours, a real directory and closed to others; and check the whole chain of directories
+    above it (``nxuskit.trust``: the clients apply the same rules before they connect).
+
+    Raises StartupError saying what is wrong and what to do.
+    """
     try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        st = os.lstat(directory)
+        trust.make_private_directory(directory)
+    except PermissionDenied as exc:
+        raise StartupError(str(exc)) from None
     except OSError as exc:
         raise StartupError(f"cannot create {directory}: {exc.strerror}") from None
-    if stat.S_ISLNK(st.st_mode):
-        raise StartupError(
-            f"{directory} is a symlink: remove it so nxuskitd can create the directory"
-        )
-    if not stat.S_ISDIR(st.st_mode):
-        raise StartupError(f"{directory} is not a directory: move it away")
-    if st.st_uid != os.getuid():
-        raise StartupError(
-            f"{directory} belongs to uid {st.st_uid}, not to you (uid {os.getuid()}): "
-            "use another socket path (--socket or NXUSKIT_SOCKET)"
-        )
-    if st.st_mode & 0o077:
-        raise StartupError(
-            f"{directory} is open to other users (mode {st.st_mode & 0o777:o}): "
-            f"run chmod 700 {directory}"
-        )
 
 
 class InstanceLock:
@@ -52,7 +45,11 @@ class InstanceLock:
 
     def __init__(self, socket_path: str) -> None:
         self.path = paths.lock_path(socket_path)
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
+        try:
+            self._fd = os.open(self.path, flags, 0o600)
+        except OSError as exc:
+            raise StartupError(f"cannot open {self.path}: {exc.strerror}") from None
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

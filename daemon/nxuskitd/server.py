@@ -32,10 +32,14 @@ from nxuskitd.dispatch import Dispatcher, encode
 from nxuskitd.listener import Listener, UnixListener
 from nxuskitd.methods import DaemonState, handlers
 from nxuskitd.oauth import OAuthManager
+from nxuskitd.ratelimit import RateLimitedLog
 from nxuskitd.service import CredentialService
 from nxuskitd.stores import open_store
 
 log = logging.getLogger("nxuskitd")
+REFUSAL_LOG_INTERVAL = 10.0
+"""Refused connections of one kind (one foreign uid, or the connection limit) are logged
+at most once per this many seconds, with a count of those left out."""
 STOP_SIGNALS = frozenset((signal.SIGTERM, signal.SIGINT, signal.SIGHUP))
 """Signals the daemon handles; ``main`` blocks them until ``serve`` listens for them."""
 
@@ -48,6 +52,11 @@ class Server:
         self.listener = listener
         self.dispatcher = dispatcher
         self.connections: set[ClientConnection] = set()
+        self.last_activity = time.monotonic()
+        """When a connection last opened or closed (``time.monotonic()``)."""
+        self.refusals = RateLimitedLog(log, REFUSAL_LOG_INTERVAL)
+        """Anyone on the machine can connect, and be refused, as fast as they like: one
+        line per refusal would let them fill the disk and bury everything else."""
         self._uid = os.getuid()
         self._stop = anyio.Event()
 
@@ -82,6 +91,7 @@ class Server:
             now = time.monotonic()
             for connection in list(self.connections):
                 connection.check(now)
+            self.refusals.flush()
 
     async def _accept_until_stopped(self, tasks: TaskGroup, scope: anyio.CancelScope) -> None:
         with scope:
@@ -106,8 +116,9 @@ class Server:
 
     async def _serve(self, stream: ByteStream, uid: int | None) -> None:
         if uid != self._uid:
-            log.warning(
-                "refused a connection from uid %s (this daemon serves uid %s)", uid, self._uid
+            self.refusals.warning(
+                f"uid {uid}",
+                f"refused a connection from uid {uid} (this daemon serves uid {self._uid})",
             )
             await self._refuse(
                 stream,
@@ -117,7 +128,9 @@ class Server:
             )
             return
         if len(self.connections) >= self.config.max_connections:
-            log.warning("refused a connection: %d open, the limit", len(self.connections))
+            self.refusals.warning(
+                "busy", f"refused a connection: {len(self.connections)} open, the limit"
+            )
             await self._refuse(
                 stream,
                 DaemonBusy(
@@ -133,12 +146,14 @@ class Server:
             self.config.idle_timeout,
         )
         self.connections.add(connection)
+        self.last_activity = time.monotonic()
         try:
             await connection.serve()
         except Exception:  # a bug met by one client must not take the daemon down for all
             log.exception("a connection failed; the daemon keeps serving")
         finally:
             self.connections.discard(connection)
+            self.last_activity = time.monotonic()
 
 
 async def serve(config: DaemonConfig) -> int:
@@ -181,7 +196,7 @@ async def serve(config: DaemonConfig) -> int:
             reason,
         )
         listener = await UnixListener.from_socket(sock, config.socket_path)
-        state = DaemonState(config.socket_path, config.started_by)
+        state = DaemonState(config.socket_path, config.started_by, idle_exit=config.idle_exit)
         oauth = OAuthManager(service)  # logins run in its task group, started below
         server = Server(config, listener, Dispatcher(handlers(service, state, oauth)))
         state.connections = lambda: len(server.connections)
@@ -191,6 +206,8 @@ async def serve(config: DaemonConfig) -> int:
                 tasks.start_soon(notifier.keep_watchdog)
                 tasks.start_soon(service.expire_forever)
                 tasks.start_soon(oauth.run)
+                if config.idle_exit is not None:
+                    tasks.start_soon(_exit_when_idle, server, oauth.busy, config.idle_exit)
 
                 def ready() -> None:
                     notifier.ready(f"serving {listener.description}")
@@ -205,6 +222,19 @@ async def serve(config: DaemonConfig) -> int:
         return 0
     finally:
         lock.release()
+
+
+async def _exit_when_idle(server: Server, busy: Callable[[], bool], limit: float) -> None:
+    """Stop the daemon once it has had no client, login or refresh for ``limit`` seconds
+    (a daemon a client started; the next client starts another)."""
+    while True:
+        await anyio.sleep(min(1.0, limit / 4))
+        if server.connections or busy():
+            server.last_activity = time.monotonic()
+        elif time.monotonic() - server.last_activity >= limit:
+            log.info("no clients for %gs: exiting (the next client starts nxuskitd again)", limit)
+            server.stop()
+            return
 
 
 async def _watch_signals(server: Server, on_stop: Callable[[], object]) -> None:

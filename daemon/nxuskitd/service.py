@@ -1,31 +1,42 @@
 """The credential logic the methods serve: resolve, status, set, remove, with a cache.
 
 The daemon's cache is the shared session: what one client made the daemon read from the
-store, the next client gets from memory. ``set`` and ``remove`` update it at once. Store
-calls run in one worker thread at a time with a timeout, so a store that hangs (a keyring
-waiting on D-Bus) costs its callers a ``store_unavailable`` error, not the whole daemon.
+store, the next client gets from memory. ``set`` and ``remove`` update it at once. Before
+a cached answer is served, the store's fingerprint is compared with the one taken before
+(for the file store, a stat of the file and its directory): a store changed behind the
+daemon's back (another daemon sharing the file, a moved or chmodded file) drops the whole
+cache. Store calls run in one worker thread at a time with a timeout (``store_calls``),
+so a store that hangs (a keyring waiting on D-Bus) costs its callers a
+``store_unavailable`` error, not the whole daemon.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
 
 from nxuskit import protocol, registry
-from nxuskit.errors import InvalidArgument, NotAuthenticated, NxuskitError, StoreUnavailable
+from nxuskit.credential import check_secret
+from nxuskit.errors import (
+    InvalidArgument,
+    NotAuthenticated,
+    NxuskitError,
+    PermissionDenied,
+    StoreUnavailable,
+)
 from nxuskit.registry import ProviderSpec
 from nxuskitd.cache import SessionCache
+from nxuskitd.ratelimit import OncePerCause
+from nxuskitd.store_calls import StoreCalls
 from nxuskitd.stores import Record, Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-MAX_STUCK = 4  # store calls left hanging before new ones fail at once
 NAMES = ":names"  # the cache key of the stored providers' names (never a provider name)
 
 
@@ -62,65 +73,71 @@ class CredentialService:
         """Records read from the store (not from the cache) since start: a debug counter."""
         self._flights: dict[str, _Flight] = {}
         self._writing = anyio.Lock()  # a migration excludes set and remove
-        self._limiter = anyio.CapacityLimiter(1)
-        self._stuck = 0  # store calls given up on whose threads still wait (a hung keyring)
-        self._stuck_lock = threading.Lock()
+        self._calls = StoreCalls(store_timeout)
+        self._fingerprint: Hashable = store.fingerprint()  # as of the last check
+        self._store_failures = OncePerCause(log)
         self.refresh_hook: Callable[[ProviderSpec, Record], Awaitable[Record]] | None = None
         """Set by the OAuth manager: turns an expiring OAuth record into a fresh one."""
+        self._ended_logins: dict[str, str] = {}  # provider -> why its OAuth login ended
+        self._config_problems: tuple[str, ...] = ()  # the last ones logged
 
     # -- helpers ---------------------------------------------------------------------
 
+    def load_registry(self) -> registry.Registry:
+        """The registry (config.toml is re-read when it changes); what is wrong with
+        config.toml is logged once per change, not per request."""
+        reg = registry.load(self.config_path)
+        problems = tuple(reg.problems())
+        if problems != self._config_problems:
+            self._config_problems = problems
+            for problem in problems:
+                log.warning("config: %s", problem)
+        return reg
+
     def provider(self, name: str) -> ProviderSpec:
-        """The registry entry for ``name`` (config.toml is re-read when it changes)."""
-        return registry.load(self.config_path).get(name)
+        """The registry entry for ``name``."""
+        return self.load_registry().get(name)
 
-    async def _in_store(self, function: Callable[..., T], *args: Any) -> T:
-        if self._stuck >= MAX_STUCK:  # each call would leave one more thread hanging
-            raise StoreUnavailable(
-                f"the credential store ({self.store.description}) is not answering: "
-                f"{self._stuck} earlier calls still wait for it"
-            )
-        state = {"started": False, "over": False}
-
-        def call() -> T:
-            with self._stuck_lock:
-                if state["over"]:  # the caller gave up before it began: skip it
-                    raise StoreUnavailable("abandoned")
-                state["started"] = True
-            try:
-                return function(*args)
-            finally:
-                with self._stuck_lock:
-                    if state["over"]:
-                        self._stuck -= 1  # counted as stuck when its caller gave up
-                    state["started"] = False
-
+    async def _in_store(
+        self, function: Callable[..., T], *args: Any, changes: str | None = None
+    ) -> T:
+        """``function(*args)`` in a worker thread with the store timeout (``changes``:
+        the credential a write changes, forgotten if the write finishes after a timeout)."""
         try:
-            with anyio.move_on_after(self.store_timeout):
-                return await anyio.to_thread.run_sync(
-                    call, limiter=self._limiter, abandon_on_cancel=True
-                )
-        except NxuskitError:
+            result = await self._calls.run(self.store, function, *args, changes=changes)
+        except (StoreUnavailable, PermissionDenied) as error:
+            self._store_failed(error)
             raise
-        except Exception as exc:
-            log.warning("store error: %s", type(exc).__name__)
-            raise StoreUnavailable(
-                f"the credential store ({self.store.kind}) failed: {type(exc).__name__}"
-            ) from None
-        finally:
-            with self._stuck_lock:
-                state["over"] = True
-                if state["started"]:  # still running in its thread: it hangs
-                    self._stuck += 1
-        hint = " (a hung D-Bus, or an unlock prompt nobody answered?)"
-        raise StoreUnavailable(
-            f"the credential store ({self.store.description}) did not answer within "
-            f"{self.store_timeout:g}s{hint if self.store.kind == 'keyring' else ''}"
-        )
+        self._store_failures.recovered("the credential store answers again")
+        return result
+
+    def _check_store(self) -> bool:
+        """Drop the cache when the store changed behind the daemon's back (another daemon
+        sharing the file, a moved or chmodded file: a stat, no read); True if it did.
+        Also forget what writes given up on changed when they finished after all."""
+        for name in self._calls.finished_late():
+            self.cache.forget(name)
+            self.cache.forget(NAMES)
+        fingerprint = self.store.fingerprint()
+        if fingerprint == self._fingerprint:
+            return False
+        log.debug("the store changed since it was read: forgot %d entries", len(self.cache))
+        self._fingerprint = fingerprint
+        self.cache.drop()
+        self._flights.clear()  # reads under way may predate the change: new callers reread
+        return True
+
+    def _store_failed(self, error: NxuskitError) -> NxuskitError:
+        """``error``, logged once per distinct cause while the store keeps failing: the
+        log says why requests fail without a line per request. Store messages name the
+        file or backend and the cause, never a stored value."""
+        self._store_failures.warning(f"credential store error: {error.message}")
+        return error
 
     async def _cached(self, key: str, function: Callable[..., T], *args: Any) -> T:
         """The cached value of ``key``, else ``function(*args)`` read from the store once,
         however many callers ask at the same time (they share the one read)."""
+        self._check_store()
         while True:
             hit, value = self.cache.get(key)
             if hit:
@@ -146,7 +163,8 @@ class CredentialService:
             flight.error = error
             raise
         finally:
-            del self._flights[key]
+            if self._flights.get(key) is flight:
+                del self._flights[key]
             flight.done.set()
         return flight.value  # type: ignore[no-any-return]
 
@@ -158,6 +176,13 @@ class CredentialService:
 
     def _remember(self, name: str, record: Record | None) -> None:
         """Put what a set (``record``) or remove (None) wrote into the cache at once."""
+        if record is not None:
+            self._ended_logins.pop(name, None)
+        if self._check_store():
+            # The store's fingerprint moved (by this write, perhaps by another process's
+            # too): no cached entry can be trusted, this one included; the next read
+            # goes to the store, which for a file is one cheap read.
+            return
         hit, names = self.cache.get(NAMES)
         self.cache.forget(name)  # reads under way must not put an older answer back
         self.cache.put(name, record)
@@ -213,10 +238,8 @@ class CredentialService:
             }
         record = await self._record(spec.name)
         if record is None:
-            hint = f"export {spec.env}=..., or " if spec.env else ""
-            raise NotAuthenticated(
-                f"no credential for {spec.name}: {hint}run `nxuskit-cli provider set {spec.name}`"
-            )
+            ended = self._ended_logins.get(spec.name)
+            raise NotAuthenticated(ended or f"no credential for {spec.name}: {missing_hint(spec)}")
         if record.auth_method == protocol.OAUTH and self.refresh_hook is not None:
             record = await self.refresh_hook(spec, record)
         source = protocol.SOURCE_OAUTH if record.auth_method == protocol.OAUTH else "store"
@@ -230,8 +253,8 @@ class CredentialService:
 
     async def status(self, provider: str | None = None) -> dict[str, Any]:
         """What the store knows of one provider or all (never a secret)."""
-        reg = registry.load(self.config_path)
-        specs = [self.provider(provider)] if provider is not None else list(reg.providers)
+        reg = self.load_registry()
+        specs = [reg.get(provider)] if provider is not None else list(reg.providers)
         needs_store = any(spec.requires_auth for spec in specs)
         names = await self._stored_names() if needs_store else set()
         entries = []
@@ -257,7 +280,11 @@ class CredentialService:
                         expires_at=record.expires_at,
                     )
             entries.append(entry)
-        return {"providers": entries, "store": self.store_info()}
+        if provider is None:
+            entries.extend(reg.broken_status())
+        known = {spec.name for spec in reg.providers} | set(reg.broken)
+        orphans = sorted(name for name in names - known if registry.plain_name(name))
+        return {"providers": entries, "store": self.store_info(), "orphans": orphans}
 
     async def set_credential(self, provider: str, secret: str) -> dict[str, Any]:
         """Store ``secret`` as ``provider``'s API key."""
@@ -265,19 +292,11 @@ class CredentialService:
         if protocol.API_KEY not in spec.auth_methods:
             methods = ", ".join(spec.auth_methods) or "none, it needs no credential"
             raise InvalidArgument(f"{spec.name} does not take an API key (auth methods: {methods})")
-        value = secret.strip()
-        if not value:
-            raise InvalidArgument("the credential is empty: pass the API key itself")
-        if len(value.encode()) > protocol.MAX_SECRET_BYTES:
-            raise InvalidArgument(f"the credential is over {protocol.MAX_SECRET_BYTES} bytes")
-        if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
-            raise InvalidArgument(
-                "the credential contains a line break or control character: pass the key alone"
-            )
+        value = check_secret(secret)  # the client's own rule: one rule on both sides
         record = Record(secret=value, auth_method=protocol.API_KEY, updated_at=time.time())
         async with self._writing:
             replaced = spec.name in await self._stored_names()  # cached: no record read
-            await self._in_store(self.store.set, spec.name, record)
+            await self._in_store(self.store.set, spec.name, record, changes=spec.name)
             self._remember(spec.name, record)
         log.info("stored a credential for %s in the %s store", spec.name, self.store.kind)
         return {
@@ -288,14 +307,22 @@ class CredentialService:
         }
 
     async def remove_credential(self, provider: str) -> dict[str, Any]:
-        """Remove ``provider``'s stored credential, if any."""
-        spec = self.provider(provider)
+        """Remove ``provider``'s stored credential, if any. ``provider`` is a known name or
+        alias, or the exact stored name of a provider config.toml no longer defines."""
+        spec = registry.load(self.config_path).find(provider)
+        if spec is not None:
+            name = spec.name
+        elif provider in await self._stored_names():
+            name = provider  # an orphan: stored before its provider left config.toml
+        else:
+            name = self.provider(provider).name  # raises UnknownProvider, never echoing a key
         async with self._writing:
-            removed = await self._in_store(self.store.delete, spec.name)
-            self._remember(spec.name, None)
+            removed = await self._in_store(self.store.delete, name, changes=name)
+            self._remember(name, None)
         if removed:
-            log.info("removed the stored credential of %s", spec.name)
-        return {"provider": spec.name, "removed": removed}
+            shown = name if registry.plain_name(name) else registry.shown_name(name)
+            log.info("removed the stored credential of %s", shown)
+        return {"provider": name, "removed": removed}
 
     async def migrate_store(self, to: str) -> dict[str, Any]:
         """``store.migrate``: move every credential to the ``to`` store ("keyring" or
@@ -331,6 +358,11 @@ class CredentialService:
         self._remember(name, record)
         return record
 
+    def login_ended(self, name: str, message: str) -> None:
+        """Remember (in memory) why ``name``'s OAuth login ended, after its record was
+        deleted: later resolves repeat ``message`` (log in again), not a generic hint."""
+        self._ended_logins[name] = message
+
     async def store_record(self, name: str, record: Record) -> None:
         """Store an OAuth login's or refresh's record. It is cached even when the store
         write fails, so a rotated refresh token is not lost while the daemon runs."""
@@ -342,5 +374,18 @@ class CredentialService:
 
     def providers(self) -> dict[str, Any]:
         """The registry, as ``provider.list`` answers it."""
-        reg = registry.load(self.config_path)
-        return {"providers": [spec.to_wire() for spec in reg.providers]}
+        reg = self.load_registry()
+        return {"providers": reg.to_wire(), "config": reg.config_info()}
+
+
+def missing_hint(spec: ProviderSpec) -> str:
+    """What to run when ``spec`` has no credential, following its auth methods: an
+    OAuth-only provider cannot take ``provider set``, an API-key-only one has no login."""
+    login = f"`nxuskit-cli provider login {spec.name}`"
+    if protocol.API_KEY not in spec.auth_methods:
+        return f"run {login}"
+    key = f"`nxuskit-cli provider set {spec.name}`"
+    env = f"export {spec.env}=..., or " if spec.env else ""
+    if protocol.OAUTH in spec.auth_methods:
+        return f"{env}run {key} or {login}"
+    return f"{env}run {key}"

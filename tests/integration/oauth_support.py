@@ -102,6 +102,7 @@ class AuthServer:
             f'revocation_url = "{self.url("/token/revocation")}"',
             *(f'{key} = "{value}"' for key, value in extra.items()),
             'extra_authorize_params = { prompt = "consent" }',
+            "allow_insecure_http = true  # the test server listens on loopback http",
         ]
         return "\n".join(lines) + "\n"
 

@@ -277,11 +277,14 @@ def test_custom_provider_from_config(sandbox: Sandbox, daemon: Daemon) -> None:
 
 def test_bad_config_names_file_and_line(sandbox: Sandbox) -> None:
     path = sandbox.write_config('[providers.acme]\nenv = "ACME_KEY"\nauth_methods = "api_key"\n')
-    result = run_cli(sandbox, "provider", "list")
+    result = run_cli(sandbox, "provider", "status", "acme")
     assert result.returncode == 9
     line = _one_error_line(result)
     assert str(path) in line
     assert "line 3" in line
+    listed = run_cli(sandbox, "provider", "list")  # lists everything, the bad entry too
+    assert listed.returncode == 0
+    assert f"{path}, line 3" in listed.stderr
 
 
 def test_list_shows_builtins(sandbox: Sandbox) -> None:

@@ -124,6 +124,28 @@ def test_without_dbus_auto_falls_back_to_the_file_store_and_says_why(
     assert info["store"]["kind"] == "file"
 
 
+def test_a_headless_file_store_with_credentials_advises_no_migration(
+    spawn: Spawn, sandbox: Sandbox, secret_service: SecretService
+) -> None:
+    first = spawn("--store", "file")
+    nxuskit.auth_set_credential("openai", KEY)
+    first.stop()
+    headless = spawn("--store", "auto")  # the sandbox has no DBUS_SESSION_BUS_ADDRESS
+    connection.reset()
+    done = run_cli(sandbox, "store", "status")
+    assert done.returncode == 0, done.stderr
+    assert "migrate" not in done.stdout
+    assert "no OS keyring to move them to: Secret Service:" in done.stdout
+    assert "DBUS_SESSION_BUS_ADDRESS" in done.stdout
+    footer = run_cli(sandbox, "provider", "status").stdout
+    assert "migrate" not in footer
+    headless.stop()
+    keyring_daemon(spawn, sandbox, secret_service)  # where a keyring works, it is advised
+    done = run_cli(sandbox, "store", "status")
+    assert "`nxuskit-cli store migrate --to keyring`" in done.stdout
+    assert run_cli(sandbox, "store", "migrate", "--to", "keyring").returncode == 0
+
+
 def test_store_keyring_without_a_keyring_refuses_to_start(sandbox: Sandbox) -> None:
     gone = {**sandbox.env, "DBUS_SESSION_BUS_ADDRESS": f"unix:path={sandbox.root}/no-bus"}
     done = subprocess.run(

@@ -310,10 +310,10 @@ _FORKER = textwrap.dedent(
     """
     import json, os, sys
     import nxuskit
-    from nxuskit import connection
+    from nxuskit.client import default_client
 
     def socket_inode():
-        return os.fstat(connection._shared[1]._sock.fileno()).st_ino
+        return os.fstat(default_client()._conn._sock.fileno()).st_ino
 
     assert nxuskit.auth_resolve("openai").secret == "sk-forked"
     parent_inode = socket_inode()

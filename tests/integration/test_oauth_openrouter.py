@@ -92,6 +92,7 @@ def openrouter(sandbox: Sandbox) -> Iterator[FakeOpenRouter]:
         "[providers.openrouter.oauth]\n"
         f'authorize_url = "{server.base}/auth"\n'
         f'token_url = "{server.base}/api/v1/auth/keys"\n'
+        "allow_insecure_http = true\n"
     )
     try:
         yield server

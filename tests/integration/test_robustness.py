@@ -117,6 +117,11 @@ GARBAGE = {
     "empty-batch": b"[]",
     "batch-of-garbage": b"[1,2,3,null,true]",
     "http-request": b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    "vertical-tab-only": b"\x0b",  # not JSON whitespace: not a blank line (issue 9, item 13)
+    "form-feed-only": b" \x0c ",
+    "negative-4300-digit-id": b'{"jsonrpc":"2.0","id":-' + b"9" * 4300
+                              + b',"method":"daemon.hello"}',
+    "notification-of-garbage": b'{"foo":"boo"}',
 }  # fmt: skip
 
 

@@ -146,6 +146,7 @@ def test_socket_is_0600_from_birth(sandbox: Sandbox) -> None:
         assert wait_until(lambda: socket_answers(sandbox.socket_path), timeout=15), (
             log_path.read_text()
         )
+        assert wait_until(lambda: seen, timeout=10)  # the watcher ran since the socket appeared
         done.set()
         watcher.join()
         mode = stat.S_IMODE(os.lstat(sandbox.socket_path).st_mode)
@@ -235,8 +236,12 @@ def test_other_uid_is_refused_even_with_loosened_modes(sandbox: Sandbox, daemon:
     assert out["library"][0] == "PermissionDenied", out
     daemon_log = daemon.log()
     assert f"refused a connection from uid {NOBODY}" in daemon_log
-    # The daemon still serves its own user.
+    # The owner's own client will not use a socket directory others can write to...
     connection.reset()
+    with pytest.raises(nxuskit.PermissionDenied, match="open to other users"):
+        nxuskit.auth_resolve("openai")
+    # ...and once it is private again, the daemon still serves its own user.
+    sandbox.socket_path.parent.chmod(0o700)
     assert nxuskit.auth_resolve("openai").secret == secret
 
 

@@ -144,3 +144,19 @@ class StoreContract:
         assert SECRET not in store.description
         assert SECRET not in repr(store)
         assert store.kind in store.description
+
+    def test_fingerprint_is_stable_and_moves_with_every_change(self, store: Store) -> None:
+        """The cache's coherence check: a token that changes with the store (None: the
+        store has no cheap check, documented as such)."""
+        first = store.fingerprint()
+        assert store.fingerprint() == first
+        store.set("openai", record())
+        if first is None:
+            assert store.fingerprint() is None
+            return
+        written = store.fingerprint()
+        assert written != first
+        assert store.get("openai") is not None
+        assert store.fingerprint() == written  # reading changes nothing
+        store.delete("openai")
+        assert store.fingerprint() not in (first, written)

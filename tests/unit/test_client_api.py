@@ -1,19 +1,21 @@
 """The client's public API without a daemon: precedence, reprs, Provider.create, errors.
 
-``nxuskit.connection.call`` is replaced by a fake that records its calls, so each test
-shows exactly when the daemon would be asked, and what for.
+The default Client gets an in-memory transport (``Client(connect=...)``) that records its
+calls, so each test shows exactly when the daemon would be asked, and what for.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import nxuskit
-from nxuskit import auth_resolve, auth_set_credential, auth_status, connection, errors
+from nxuskit import answers, auth_resolve, auth_set_credential, auth_status, errors
 from nxuskit.auth import AuthStatus, Resolution
+from nxuskit.client import Client, set_default_client
 from nxuskit.provider import Provider
 
 pytestmark = pytest.mark.usefixtures("client_env")
@@ -24,55 +26,60 @@ STORED = "sk-from-store-3333cccc"
 
 
 class FakeDaemon:
-    """Stands in for ``connection.call``: records requests, answers from ``stored``."""
+    """An in-memory transport for ``Client``: records requests, answers from ``stored``."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.stored: dict[str, str] = {}
         self.fail: errors.NxuskitError | None = None
 
-    def __call__(self, method: str, params: dict[str, Any]) -> Any:
+    def close(self) -> None:
+        pass
+
+    def call(self, method: str, params: dict[str, Any]) -> Any:
         self.calls.append((method, dict(params)))
         if self.fail is not None:
             raise self.fail
+        return self.answer(method, params).to_wire()  # the wire's own shapes, as the daemon
+
+    def answer(self, method: str, params: dict[str, Any]) -> answers.Answer:
+        provider = params.get("provider")
         if method == "auth.resolve":
-            provider = params["provider"]
+            assert provider is not None
             if provider not in self.stored:
                 raise errors.NotAuthenticated(f"no credential for {provider}")
-            return {
-                "provider": provider,
-                "secret": self.stored[provider],
-                "source": "store",
-                "auth_method": "api_key",
-                "expires_at": None,
-            }
+            return answers.Resolution(provider, self.stored[provider], "store", "api_key")
         if method == "auth.status":
-            names = [params["provider"]] if "provider" in params else list(self.stored)
-            return {"providers": [self.status_entry(name) for name in names]}
+            names = [provider] if provider else list(self.stored)
+            store = answers.StoreInfo(
+                "file", "file /x/credentials.json", "chosen with --store file"
+            )
+            return answers.Statuses([self.status_entry(name) for name in names], store)
         if method == "auth.set_credential":
             self.stored[params["provider"]] = params["secret"]
-            return {"provider": params["provider"], "stored": True}
+            return answers.Stored(params["provider"], True, "file")
         if method == "auth.remove_credential":
-            return {"removed": self.stored.pop(params["provider"], None) is not None}
+            removed = self.stored.pop(params["provider"], None) is not None
+            return answers.Removed(params["provider"], removed)
         raise AssertionError(f"unexpected method {method}")
 
-    def status_entry(self, name: str) -> dict[str, Any]:
+    def status_entry(self, name: str) -> answers.AuthStatus:
         stored = name in self.stored
-        return {
-            "provider": name,
-            "status": "authenticated" if stored else "not_authenticated",
-            "source": "store" if stored else None,
-            "auth_methods": ["api_key"],
-            "auth_method": "api_key" if stored else None,
-            "expires_at": None,
-        }
+        return answers.AuthStatus(
+            name,
+            "authenticated" if stored else "not_authenticated",
+            "store" if stored else None,
+            ["api_key"],
+            "api_key" if stored else None,
+        )
 
 
 @pytest.fixture
-def daemon(monkeypatch: pytest.MonkeyPatch) -> FakeDaemon:
+def daemon() -> Iterator[FakeDaemon]:
     fake = FakeDaemon()
-    monkeypatch.setattr(connection, "call", fake)
-    return fake
+    set_default_client(Client(connect=lambda path, timeout: fake))
+    yield fake
+    set_default_client(None)
 
 
 # -- precedence: explicit > env > store ----------------------------------------------------
@@ -222,7 +229,9 @@ def test_set_sends_the_canonical_name(daemon: FakeDaemon) -> None:
 
 
 @pytest.mark.parametrize(
-    "secret", ["", "   ", "k" * (16 * 1024 + 1)], ids=["empty", "blank", "long"]
+    "secret",
+    ["", "   ", "k" * (16 * 1024 + 1), "\x1fsk-abc", "sk-abc\x85", "sk-\x7fabc"],
+    ids=["empty", "blank", "long", "leading U+001F", "trailing U+0085", "DEL inside"],
 )
 def test_set_refuses_bad_secrets_before_the_daemon(daemon: FakeDaemon, secret: str) -> None:
     with pytest.raises(errors.InvalidArgument) as caught:
@@ -230,6 +239,11 @@ def test_set_refuses_bad_secrets_before_the_daemon(daemon: FakeDaemon, secret: s
     assert daemon.calls == []
     if secret.strip():
         assert secret not in str(caught.value)
+
+
+def test_set_sends_the_key_trimmed_by_the_shared_rule(daemon: FakeDaemon) -> None:
+    auth_set_credential("openai", f" {STORED}\r\n")
+    assert daemon.calls == [("auth.set_credential", {"provider": "openai", "secret": STORED})]
 
 
 def test_remove_reports_whether_something_was_removed(daemon: FakeDaemon) -> None:
@@ -296,16 +310,16 @@ def test_provider_create_remote_default_base_url(daemon: FakeDaemon) -> None:
 def test_provider_create_local_default_host(daemon: FakeDaemon) -> None:
     provider = Provider.create("ollama")
     assert provider.api_key is None
-    assert provider.base_url == "http://localhost:11434"
-    assert Provider.create("lmstudio").base_url == "http://localhost:1234"
+    assert provider.base_url == "http://localhost:11434/v1"
+    assert Provider.create("lmstudio").base_url == "http://localhost:1234/v1"
     assert daemon.calls == []
 
 
 def test_provider_create_host_from_env(daemon: FakeDaemon, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OLLAMA_HOST", "http://gpu-box:11434")
-    assert Provider.create("ollama").base_url == "http://gpu-box:11434"
+    assert Provider.create("ollama").base_url == "http://gpu-box:11434/v1"
     monkeypatch.setenv("OLLAMA_HOST", "")
-    assert Provider.create("ollama").base_url == "http://localhost:11434"
+    assert Provider.create("ollama").base_url == "http://localhost:11434/v1"
 
 
 def test_provider_create_uses_config_default_host(
@@ -315,7 +329,7 @@ def test_provider_create_uses_config_default_host(
     (client_env / "config.toml").write_text(
         '[providers.ollama]\ndefault_host = "http://lan-box:11434"\n'
     )
-    assert Provider.create("ollama").base_url == "http://lan-box:11434"
+    assert Provider.create("ollama").base_url == "http://lan-box:11434/v1"
 
 
 def test_provider_create_not_authenticated(daemon: FakeDaemon) -> None:

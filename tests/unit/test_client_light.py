@@ -70,7 +70,7 @@ def test_resolving_from_env_loads_no_heavy_module(env: dict[str, str]) -> None:
         "r = nxuskit.auth_resolve('openai')\n"
         "assert (r.secret, r.source) == ('sk-light', 'env'), r\n"
         "p = nxuskit.Provider.create('ollama')\n"
-        "assert p.base_url == 'http://localhost:11434'\n"
+        "assert p.base_url == 'http://localhost:11434/v1'\n"
         "s = nxuskit.auth_status('gpt')\n"
         "assert s.source == 'env'\n"
     )

@@ -1,4 +1,8 @@
-"""config.toml: custom providers, overrides, and errors that name the file and the line."""
+"""config.toml: custom providers, overrides, and errors that name the file and the line.
+
+A wrong entry costs only that provider; a file that cannot be parsed costs its own
+providers, never the built-ins.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,9 @@ import pytest
 
 from nxuskit import registry
 from nxuskit.errors import ConfigError
+from nxuskit.registry import BUILTIN
+
+BUILTINS = len(BUILTIN)
 
 
 def write(tmp_path: Path, text: str) -> str:
@@ -39,7 +46,7 @@ def test_config_adds_a_provider(tmp_path: Path) -> None:
     assert spec.host_env == "ACME_HOST"
     assert spec.default_host == "https://api.acme.example/v1"
     assert spec.auth_methods == ("api_key",)
-    assert len(reg.providers) == 11
+    assert len(reg.providers) == BUILTINS + 1
     assert reg.get("openai").env == "OPENAI_API_KEY"  # the built-ins stay
 
 
@@ -80,7 +87,7 @@ def test_config_overrides_one_field_of_a_builtin(tmp_path: Path) -> None:
     assert ollama.host_env == "OLLAMA_HOST"  # the rest is the built-in's
     assert ollama.auth_methods == ()
     assert [spec.name for spec in reg.providers].count("ollama") == 1
-    assert len(reg.providers) == 10
+    assert len(reg.providers) == BUILTINS
 
 
 def test_override_through_an_alias_changes_the_builtin(tmp_path: Path) -> None:
@@ -89,7 +96,7 @@ def test_override_through_an_alias_changes_the_builtin(tmp_path: Path) -> None:
     assert reg.get("openai").env == "MY_OPENAI_KEY"
     assert reg.get("gpt").name == "openai"
     assert reg.get("openai").aliases == ("gpt",)
-    assert len(reg.providers) == 10
+    assert len(reg.providers) == BUILTINS
 
 
 def test_bad_toml_names_file_and_line(tmp_path: Path) -> None:
@@ -101,19 +108,22 @@ def test_bad_toml_names_file_and_line(tmp_path: Path) -> None:
         display_name "missing equals"
         """,
     )
-    with pytest.raises(ConfigError) as caught:
-        registry.load(path)
-    message = str(caught.value)
+    reg = registry.load(path)
+    assert isinstance(reg.error, ConfigError)
+    message = str(reg.error)
     assert path in message
     assert "line 3" in message
+    assert reg.get("openai").env == "OPENAI_API_KEY"  # the built-ins keep working
+    with pytest.raises(ConfigError, match="line 3"):  # acme may be in the broken file
+        reg.get("acme")
 
 
 def test_not_utf8_is_a_config_error(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_bytes(b'[providers.acme]\nenv = "\xff\xfe"\n')
-    with pytest.raises(ConfigError) as caught:
-        registry.load(str(path))
-    assert str(path) in str(caught.value)
+    reg = registry.load(str(path))
+    assert isinstance(reg.error, ConfigError)
+    assert str(path) in str(reg.error)
 
 
 @pytest.mark.parametrize(
@@ -143,8 +153,10 @@ def test_semantic_errors_name_file_and_line(
     tmp_path: Path, body: str, line: int, words: str
 ) -> None:
     path = write(tmp_path, "[providers.acme]\n" + body)
+    reg = registry.load(path)
     with pytest.raises(ConfigError) as caught:
-        registry.load(path)
+        reg.get("acme")
+    assert reg.broken["acme"].message == str(caught.value)
     message = str(caught.value)
     assert f"{path}, line {line}" in message
     assert words in message
@@ -164,37 +176,47 @@ def test_error_points_at_the_right_table(tmp_path: Path) -> None:
         env = 12
         """,
     )
+    reg = registry.load(path)
+    assert reg.get("good").env == "GOOD_KEY"
     with pytest.raises(ConfigError) as caught:
-        registry.load(path)
+        reg.get("bad")
     assert f"{path}, line 7" in str(caught.value)
 
 
 def test_bad_provider_name(tmp_path: Path) -> None:
     path = write(tmp_path, '[providers."has space"]\nenv = "X_KEY"\n')
-    with pytest.raises(ConfigError) as caught:
-        registry.load(path)
-    assert path in str(caught.value)
-    assert "bad name" in str(caught.value)
+    problem = registry.load(path).broken["has space"]
+    assert path in str(problem)
+    assert "bad name" in str(problem)
 
 
 def test_providers_not_a_table(tmp_path: Path) -> None:
-    path = write(tmp_path, "providers = 5\n")
-    with pytest.raises(ConfigError) as caught:
-        registry.load(path)
-    assert path in str(caught.value)
+    path = write(tmp_path, "# mine\nproviders = 5\n")
+    reg = registry.load(path)
+    assert reg.error is not None
+    assert f"{path}, line 2" in str(reg.error)
+    assert len(reg.providers) == BUILTINS
 
 
-def test_other_top_level_tables_are_ignored(tmp_path: Path) -> None:
-    path = write(tmp_path, '[daemon]\nlog_level = "debug"\n')
-    assert len(registry.load(path).providers) == 10
+def test_unknown_top_level_keys_are_warnings_with_their_line(tmp_path: Path) -> None:
+    path = write(tmp_path, '[providers.acme]\n\n[daemon]\nlog_level = "debug"\n')
+    reg = registry.load(path)
+    assert reg.get("acme").name == "acme"
+    assert reg.error is None
+    assert reg.broken == {}
+    (warning,) = reg.warnings
+    assert f"{path}, line 3" in warning
+    assert "'daemon'" in warning
+    assert reg.problems() == [warning]
+    assert reg.config_info() == {"path": path, "error": None, "warnings": [warning]}
 
 
 def test_config_path_that_is_a_directory(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.mkdir()
-    with pytest.raises(ConfigError) as caught:
-        registry.load(str(path))
-    assert str(path) in str(caught.value)
+    reg = registry.load(str(path))
+    assert str(path) in str(reg.error)
+    assert reg.get("claude").name == "claude"
 
 
 def test_registry_reloads_when_the_file_changes(tmp_path: Path) -> None:
@@ -225,19 +247,14 @@ def test_broken_edit_is_an_error_then_a_fix_is_picked_up(tmp_path: Path) -> None
     registry.load(path)
     write(tmp_path, "[providers.acme\n")
     with pytest.raises(ConfigError):
-        registry.load(path)
+        registry.load(path).get("acme")
     write(tmp_path, '[providers.acme]\nenv = "ACME_FIXED"\n')
     assert registry.load(path).get("acme").env == "ACME_FIXED"
 
 
-def test_an_alias_cannot_take_over_another_provider(tmp_path) -> None:
-    import pytest
-
-    from nxuskit.config import parse_config
-    from nxuskit.errors import ConfigError
-    from nxuskit.registry import BUILTIN
-
-    path = tmp_path / "config.toml"
-    path.write_text('[providers.acme]\nenv = "ACME_KEY"\naliases = ["openai"]\n')
+def test_an_alias_cannot_take_over_another_provider(tmp_path: Path) -> None:
+    path = write(tmp_path, '[providers.acme]\nenv = "ACME_KEY"\naliases = ["openai"]\n')
+    reg = registry.load(path)
     with pytest.raises(ConfigError, match=r"line 3.*alias 'openai' already names"):
-        parse_config(str(path), BUILTIN)
+        reg.get("acme")
+    assert reg.get("openai").env == "OPENAI_API_KEY"

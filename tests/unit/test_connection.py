@@ -142,3 +142,35 @@ async def test_an_answer_the_client_never_reads_ends_the_connection(
     conn._sending_since = 100.0  # as if a send had blocked since t=100
     conn.check(100.0 + SEND_TIMEOUT + 1)
     assert conn._ended_by == "send"
+
+
+@pytest.mark.parametrize("blank", [b"", b" ", b"\t \r", b"\r"], ids=repr)
+async def test_lines_of_json_whitespace_get_no_answer(
+    stream: MemoryByteStream, blank: bytes
+) -> None:
+    conn = connection(stream)
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(conn.serve)
+        await stream.to_daemon_send.send(
+            blank + b'\n{"jsonrpc":"2.0","id":1,"method":"daemon.status"}\n'
+        )
+        with anyio.fail_after(5):
+            reply = json.loads(await stream.from_daemon.receive())
+        assert reply["id"] == 1  # the first answer is the request's: the blank line got none
+        conn.stop()
+
+
+@pytest.mark.parametrize("line", [b"\x0b", b"\x0c", b" \x0b\x0c ", b"\x1c"], ids=repr)
+async def test_other_whitespace_is_not_json_and_gets_a_parse_error(
+    stream: MemoryByteStream, line: bytes
+) -> None:
+    """bytes.strip() would call these blank and leave the client waiting for an answer."""
+    conn = connection(stream)
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(conn.serve)
+        await stream.to_daemon_send.send(line + b"\n")
+        with anyio.fail_after(5):
+            reply = json.loads(await stream.from_daemon.receive())
+        assert reply["id"] is None
+        assert reply["error"]["code"] == -32700
+        conn.stop()

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from nxuskit import errors, protocol
+from nxuskit import errors, protocol, registry
 from nxuskitd.dispatch import Dispatcher
 from nxuskitd.methods import DaemonState, handlers
 from nxuskitd.service import CredentialService
@@ -167,6 +167,27 @@ ERROR_TABLE: list[tuple[str, bytes, int, object]] = [
     ("id an object", line({**HELLO_1, "id": {"a": 1}}), INVALID_REQUEST, None),
     ("id a list", line({**HELLO_1, "id": [1]}), INVALID_REQUEST, None),
     ("id a boolean", line({**HELLO_1, "id": True}), INVALID_REQUEST, None),
+    # Issue 9, item 13: the sign of a huge integer id must not decide the answer.
+    (
+        "id of 4300 digits",
+        b'{"jsonrpc":"2.0","method":"daemon.hello","id":' + b"9" * 4300 + b"}",
+        INVALID_REQUEST,
+        None,
+    ),
+    (
+        "id of minus 4300 digits",
+        b'{"jsonrpc":"2.0","method":"daemon.hello","id":-' + b"9" * 4300 + b"}",
+        INVALID_REQUEST,
+        None,
+    ),
+    ("id of 1001 digits", line({**HELLO_1, "id": 10**1000}), INVALID_REQUEST, None),
+    ("id of minus 1001 digits", line({**HELLO_1, "id": -(10**1000)}), INVALID_REQUEST, None),
+    (
+        "a number past a double",
+        b'{"jsonrpc":"2.0","method":"daemon.hello","id":1e400}',
+        INVALID_REQUEST,
+        None,
+    ),
     ("params a string", line({**HELLO_1, "params": "bar"}), INVALID_REQUEST, 1),
     ("params a number", line({**HELLO_1, "params": 5}), INVALID_REQUEST, 1),
     ("params null", line({**HELLO_1, "params": None}), INVALID_REQUEST, 1),
@@ -277,7 +298,10 @@ async def test_internal_error_in_a_notification_is_silent(dispatcher: Dispatcher
 # -- ids -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("request_id", ["abc", "", "ключ-🔑", 0, 7, -3, 2**70, 1.5, None])
+@pytest.mark.parametrize(
+    "request_id",
+    ["abc", "", "ключ-🔑", 0, 7, -3, 2**70, -(2**70), 10**1000 - 1, 1 - 10**1000, 1.5, None],
+)
 async def test_id_is_echoed_with_its_type(dispatcher: Dispatcher, request_id: object) -> None:
     answer = decode(await dispatcher.handle(line(request("daemon.hello", id=request_id))))
     assert set(answer) == {"jsonrpc", "id", "result"}
@@ -308,8 +332,21 @@ async def test_notification_runs_and_gets_no_answer(dispatcher: Dispatcher, fake
         {"jsonrpc": "2.0", "method": "auth.resolve", "params": {"provider": 5}},
         {"jsonrpc": "2.0", "method": "auth.resolve", "params": ["openai"]},
         {"jsonrpc": "2.0", "method": "auth.resolve", "params": {"provider": "missing"}},
+        # A notification's params of the wrong JSON type: still a notification (issue 9,
+        # item 13), so no answer puts the client out of step.
+        {"jsonrpc": "2.0", "method": "daemon.hello", "params": None},
+        {"jsonrpc": "2.0", "method": "daemon.hello", "params": "bar"},
+        {"jsonrpc": "2.0", "method": "no.such.method", "params": 5},
     ],
-    ids=["unknown method", "bad params", "positional params", "application error"],
+    ids=[
+        "unknown method",
+        "bad params",
+        "positional params",
+        "application error",
+        "params null",
+        "params a string",
+        "params a number, unknown method",
+    ],
 )
 async def test_notification_errors_get_no_answer(dispatcher: Dispatcher, message: object) -> None:
     assert await dispatcher.handle(line(message)) is None
@@ -494,7 +531,7 @@ async def test_real_status_never_holds_the_secret(real: Dispatcher) -> None:
     assert entry["status"] == "authenticated"
     assert entry["source"] == "store"
     entries = {e["provider"]: e for e in json.loads(every)["result"]["providers"]}
-    assert len(entries) == 10
+    assert len(entries) == len(registry.BUILTIN)
     assert entries["ollama"]["status"] == "not_required"
     assert entries["openai"]["status"] == "not_authenticated"
 
@@ -522,8 +559,24 @@ async def test_real_not_authenticated_says_how_to_fix(real: Dispatcher) -> None:
         ("openai", f"{SECRET}\x07"),
         ("openai", "   "),
         ("openai", SECRET * 1000),
+        # Control characters that str.strip() would have dropped at the ends (issue 9,
+        # item 13): refused, never stored as "sk-...".
+        ("openai", f"\x1f{SECRET}"),
+        ("openai", f"{SECRET}\x1c"),
+        ("openai", f"{SECRET}\x85"),
+        ("openai", f"\x0b{SECRET}"),
     ],
-    ids=["no-auth provider", "newline", "control char", "blank", "too long"],
+    ids=[
+        "no-auth provider",
+        "newline",
+        "control char",
+        "blank",
+        "too long",
+        "leading U+001F",
+        "trailing U+001C",
+        "trailing C1 U+0085",
+        "leading vertical tab",
+    ],
 )
 async def test_real_set_refusals_never_echo_the_secret(
     real: Dispatcher, provider: str, secret: str
@@ -536,6 +589,15 @@ async def test_real_set_refusals_never_echo_the_secret(
     error = decode(raw)["error"]
     assert error["code"] == INVALID_PARAMS
     assert error["data"]["kind"] == "invalid_params"
+
+
+async def test_real_set_trims_only_spaces_tabs_and_line_breaks(real: Dispatcher) -> None:
+    stored = await ask(
+        real, "auth.set_credential", {"provider": "openai", "secret": f" \t{SECRET}\r\n"}
+    )
+    assert stored["result"]["stored"] is True
+    resolved = (await ask(real, "auth.resolve", {"provider": "openai"}))["result"]
+    assert resolved["secret"] == SECRET
 
 
 async def test_real_invalid_params_name_the_field(real: Dispatcher) -> None:

@@ -68,14 +68,12 @@ def _mentions_resolve(frame: bytes) -> bool:
 
 
 def _item_due(item: object) -> bool:
-    """Whether one request object must be answered: all but a valid notification."""
+    """Whether one request object must be answered: all but a notification, which is an
+    object without "id" that has "jsonrpc": "2.0" and a string "method", whatever its
+    params (docs/protocol.md section 4)."""
     if not isinstance(item, dict) or "id" in item:
         return True
-    return (
-        item.get("jsonrpc") != "2.0"
-        or not isinstance(item.get("method"), str)
-        or ("params" in item and not isinstance(item["params"], (dict, list)))
-    )
+    return item.get("jsonrpc") != "2.0" or not isinstance(item.get("method"), str)
 
 
 def _answer_due(frame: bytes) -> bool:

@@ -307,3 +307,24 @@ def test_a_write_sweeps_temporaries_a_crashed_writer_left(directory: Path) -> No
     store.set("groq", record())
     assert not leftover.exists()
     assert unrelated.exists()
+
+
+# -- the fingerprint the daemon's cache checks ------------------------------------------
+
+
+def test_fingerprint_moves_with_what_another_process_or_the_user_does(directory: Path) -> None:
+    mine, theirs = FileStore(str(directory)), FileStore(str(directory))
+    mine.set("openai", record())
+    seen = mine.fingerprint()
+    theirs.set("claude", record())  # another daemon sharing the file
+    assert mine.fingerprint() != seen
+    seen = mine.fingerprint()
+    (directory / "credentials.json").chmod(0o644)
+    assert mine.fingerprint() != seen
+    (directory / "credentials.json").chmod(0o600)
+    seen = mine.fingerprint()
+    (directory / "credentials.json").rename(directory.parent / "away.json")
+    assert mine.fingerprint() != seen
+    seen = mine.fingerprint()
+    directory.chmod(0o755)
+    assert mine.fingerprint() != seen

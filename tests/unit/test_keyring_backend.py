@@ -150,6 +150,20 @@ def test_auto_keeps_a_file_store_that_holds_credentials(
     assert "store migrate --to keyring" in reason
 
 
+def test_auto_advises_no_migration_where_no_keyring_is_usable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(kb, "usable_backend", unusable)
+    FileStore(str(tmp_path)).set("openai", Record(secret="sk-old"))
+    store, reason = open_store("auto", str(tmp_path))
+    assert store.kind == "file"
+    assert "migrate" not in reason
+    assert reason == (
+        "auto: the file store holds credentials; no OS keyring to move them to: "
+        "Secret Service: no session bus"
+    )
+
+
 def test_auto_follows_the_last_migration(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(kb, "usable_backend", usable)
     record_choice(str(tmp_path), "file")

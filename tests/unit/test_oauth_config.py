@@ -68,7 +68,10 @@ def test_openrouter_is_built_in_and_overridable(tmp_path: Path) -> None:
     assert builtin["flow"] == "openrouter"
     assert builtin["authorize_url"] == "https://openrouter.ai/auth"
     assert builtin["token_url"] == "https://openrouter.ai/api/v1/auth/keys"
-    text = '[providers.openrouter.oauth]\nauthorize_url = "http://127.0.0.1:8080/auth"\n'
+    text = (
+        "[providers.openrouter.oauth]\n"
+        'authorize_url = "http://127.0.0.1:8080/auth"\nallow_insecure_http = true\n'
+    )
     spec = registry.load(write(tmp_path, text)).get("openrouter")
     assert spec.oauth is not None
     assert spec.oauth["authorize_url"] == "http://127.0.0.1:8080/auth"
@@ -84,6 +87,9 @@ def test_openrouter_is_built_in_and_overridable(tmp_path: Path) -> None:
         (('client_id = "nxuskit"\n', ""), 3, "client_id is required"),
         (("https://id.example.com/auth", "http://id.example.com/auth"), 4, "https://"),
         (("https://id.example.com/token", "ftp://x/token"), 5, "token_url must be"),
+        (("https://id.example.com/token", "http://[::1/token"), 5, "token_url is not a valid"),
+        (("https://id.example.com/token", "http://127.0.0.1/t"), 5, "allow_insecure_http = true"),
+        (('scopes = ["openid"]', "allow_insecure_http = 1"), 7, "must be true or false"),
         (('scopes = ["openid"]', 'scopes = "openid"'), 7, "scopes must be a list"),
         (('scopes = ["openid"]', 'scopes = ["open id"]'), 7, "scopes must be a list"),
         (('scopes = ["openid"]', 'colour = "blue"'), 7, "unknown field 'colour'"),
@@ -105,6 +111,9 @@ def test_openrouter_is_built_in_and_overridable(tmp_path: Path) -> None:
         "client_id missing",
         "http on a public host",
         "not a web URL",
+        "malformed URL",
+        "loopback http without the flag",
+        "flag not a boolean",
         "scopes not a list",
         "scope with a space",
         "unknown field",
@@ -119,7 +128,7 @@ def test_errors_name_file_line_and_table(
 ) -> None:
     path = write(tmp_path, GOOD.replace(*change))
     with pytest.raises(ConfigError) as caught:
-        registry.load(path)
+        registry.load(path).get("acme")
     message = str(caught.value)
     assert f"{path}, line {line}" in message
     assert "[providers.acme.oauth]" in message
@@ -129,7 +138,7 @@ def test_errors_name_file_line_and_table(
 def test_oauth_method_without_a_table(tmp_path: Path) -> None:
     path = write(tmp_path, '[providers.acme]\nenv = "ACME_KEY"\nauth_methods = ["oauth"]\n')
     with pytest.raises(ConfigError) as caught:
-        registry.load(path)
+        registry.load(path).get("acme")
     assert f"{path}, line 3" in str(caught.value)
     assert "[providers.acme.oauth]" in str(caught.value)
 
@@ -140,6 +149,21 @@ def test_an_inline_oauth_table(tmp_path: Path) -> None:
         '[providers.acme]\noauth = { authorize_url = "https://a/x", token_url = "https://a/t" }\n',
     )
     with pytest.raises(ConfigError) as caught:
-        registry.load(path)
+        registry.load(path).get("acme")
     assert f"{path}, line 2" in str(caught.value)
     assert "client_id is required" in str(caught.value)
+
+
+def test_loopback_http_needs_the_flag_in_that_table(tmp_path: Path) -> None:
+    loopback = GOOD.replace("https://id.example.com", "http://127.0.0.1:9")
+    with pytest.raises(ConfigError, match="allow_insecure_http = true"):
+        registry.load(write(tmp_path, loopback)).get("acme")
+    oauth = (
+        registry.load(write(tmp_path, loopback + "allow_insecure_http = true\n")).get("acme").oauth
+    )
+    assert oauth is not None
+    assert oauth["token_url"] == "http://127.0.0.1:9/token"
+    assert oauth["allow_insecure_http"] is True
+    public = GOOD.replace("https://id.example.com", "http://id.example.com")
+    with pytest.raises(ConfigError, match="must be an https:// URL"):  # the flag is loopback only
+        registry.load(write(tmp_path, public + "allow_insecure_http = true\n")).get("acme")

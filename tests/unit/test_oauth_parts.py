@@ -178,3 +178,56 @@ def test_format_expiry() -> None:
     assert format_expiry(1000.0, now=2000.0).endswith("(expired)")
     assert format_expiry(1000.0 + 30, now=1000.0).endswith("(in 30 s)")
     assert format_expiry(1000.0 + 3000, now=1000.0).endswith("(in 50 min)")
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_warning_anyone_can_trigger_is_throttled(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from nxuskitd.oauth.throttle import ThrottledWarning
+
+    clock = FakeClock()
+    warning = ThrottledWarning(logging.getLogger("test.throttle"), "refused (%s)", 60.0, clock)
+    with caplog.at_level(logging.WARNING, logger="test.throttle"):
+        for second in range(150):  # one a second for two and a half minutes
+            clock.now = float(second)
+            warning.warn("x")
+        warning.flush()
+        warning.flush()
+    assert [record.getMessage() for record in caplog.records] == [
+        "refused (x)",
+        "refused (x) (59 more like it since the last report)",
+        "refused (x) (59 more like it since the last report)",
+        "refused (x) (29 more like it since the last report)",
+    ]
+
+
+def test_an_http_error_keeps_its_status_and_words_but_no_token() -> None:
+    from nxuskitd.oauth.http import detail, http_problem
+
+    class Answer:
+        def __init__(self, status_code: int, text: str) -> None:
+            self.status_code, self.text = status_code, text
+
+        def json(self) -> object:
+            import json
+
+            return json.loads(self.text)
+
+    token = "rt-" + "A1b2C3d4" * 6
+    page = http_problem("id.example.com", Answer(500, f"\n\nOops: token {token} broke\x1b[31m"))
+    assert page == "id.example.com answered HTTP 500: Oops: token [...] broke?[31m"
+    body = '{"error": "server_error", "error_description": "store down"}'
+    assert http_problem("h", Answer(503, body)) == "h answered HTTP 503: store down"
+    assert http_problem("h", Answer(502, '{"error": {"message": "upstream"}}')).endswith(
+        "502: upstream"
+    )
+    assert http_problem("h", Answer(500, "")) == "h answered HTTP 500"
+    assert len(detail("x" * 1000 + " y")) <= 120

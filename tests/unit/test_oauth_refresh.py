@@ -203,6 +203,10 @@ async def test_callback_listener(service: CredentialService) -> None:
             assert (await client.post(base)).status_code == 405
             wrong = await client.get(base, params={"state": "nope", "code": "c"})
             assert wrong.status_code == 400
+            rebound = await client.get(
+                base, params={"state": flow.state, "code": "c"}, headers={"Host": "evil.example"}
+            )
+            assert rebound.status_code == 400  # a DNS-rebinding page's request: the login goes on
             assert not flow.done.is_set()
             hostile = "<script>alert(1)</script>"
             denied = await client.get(
@@ -222,3 +226,113 @@ async def test_callback_listener(service: CredentialService) -> None:
     assert "denied" in str(flow.error)
     with pytest.raises(OSError, match="connection attempts failed"):  # one login per listener
         await anyio.connect_tcp("127.0.0.1", listener.port)
+
+
+@pytest.mark.anyio
+async def test_two_daemons_sharing_a_store_refresh_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG)
+    data = str(tmp_path / "data")
+    endpoint = FakeEndpoint(delay=0.3)
+    monkeypatch.setattr(http, "refresh", endpoint)
+    daemons = []
+    for _ in range(2):  # each with its own store object, cache and single flight
+        service = CredentialService(FileStore(data), "test", config_path=str(config), data_dir=data)
+        service.refresh_hook = Refresher(service).fresh
+        daemons.append(service)
+    daemons[0].store.set("acme", expired())
+    answers: list[str] = []
+
+    async def resolve(service: CredentialService) -> None:
+        answers.append((await service.resolve("acme"))["secret"])
+
+    async with anyio.create_task_group() as tasks:
+        for index in range(8):
+            tasks.start_soon(resolve, daemons[index % 2])
+    assert endpoint.calls == ["rt-1"]
+    assert answers == ["at-2"] * 8
+
+
+@pytest.mark.anyio
+async def test_a_dead_grant_gives_way_to_a_record_stored_meanwhile(
+    service: CredentialService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    newer = Record(
+        secret="at-other", auth_method="oauth", expires_at=time.time() + 3600,
+        refresh_token="rt-other",
+    )  # fmt: skip
+
+    async def spent(settings: object, refresh_token: str) -> TokenSet:
+        service.store.set("acme", newer)  # an nxuskitd that took no lock rotated it first
+        raise http.TokenError("invalid_grant", "refresh token already used")
+
+    monkeypatch.setattr(http, "refresh", spent)
+    await service.store_record("acme", expired())
+    fresh = await Refresher(service).fresh(service.provider("acme"), expired())
+    assert fresh.secret == "at-other"
+    assert service.store.get("acme") == newer  # not deleted
+
+
+BOTH = """\
+[providers.acme]
+auth_methods = ["api_key", "oauth"]
+env = "ACME_API_KEY"
+[providers.acme.oauth]
+authorize_url = "https://id.example.com/auth"
+token_url = "https://id.example.com/token"
+client_id = "nxuskit"
+[providers.keyed]
+auth_methods = ["api_key"]
+env = "KEYED_API_KEY"
+[providers.signed]
+auth_methods = ["oauth"]
+[providers.signed.oauth]
+authorize_url = "https://id.example.com/auth"
+token_url = "https://id.example.com/token"
+client_id = "nxuskit"
+"""
+
+
+@pytest.fixture
+def both(tmp_path: Path) -> CredentialService:
+    config = tmp_path / "config.toml"
+    config.write_text(BOTH)
+    return CredentialService(FileStore(str(tmp_path / "data")), "test", config_path=str(config))
+
+
+async def _refusal(service: CredentialService, provider: str) -> str:
+    with pytest.raises(NotAuthenticated) as caught:
+        await service.resolve(provider)
+    return str(caught.value)
+
+
+@pytest.mark.anyio
+async def test_the_hint_follows_the_auth_methods(both: CredentialService) -> None:
+    signed = await _refusal(both, "signed")
+    assert "`nxuskit-cli provider login signed`" in signed
+    assert "provider set" not in signed
+    keyed = await _refusal(both, "keyed")
+    assert "export KEYED_API_KEY=..., or run `nxuskit-cli provider set keyed`" in keyed
+    assert "login" not in keyed
+    acme = await _refusal(both, "acme")
+    assert "`nxuskit-cli provider set acme`" in acme
+    assert "`nxuskit-cli provider login acme`" in acme
+
+
+@pytest.mark.anyio
+async def test_after_a_dead_grant_every_resolve_says_log_in(
+    both: CredentialService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(http, "refresh", FakeEndpoint(error="invalid_grant"))
+    await both.store_record("acme", expired())
+    both.refresh_hook = Refresher(both).fresh
+    messages = [await _refusal(both, "acme") for _ in range(3)]
+    assert both.store.get("acme") is None
+    for message in messages:
+        assert "no longer valid (invalid_grant)" in message
+        assert message.endswith("run `nxuskit-cli provider login acme`")
+    await both.set_credential("acme", "sk-acme-key")  # a new credential ends the story
+    await both.remove_credential("acme")
+    assert "no longer valid" not in await _refusal(both, "acme")

@@ -6,21 +6,50 @@ import pytest
 
 from nxuskit import registry
 from nxuskit.errors import UnknownProvider
+from nxuskit.provider import base_url, server_root
 from nxuskit.registry import BUILTIN, Registry
 
-# name: (aliases, env, auth_methods, host_env, default_host or None when not checked)
+# name: (aliases, env, auth_methods, host_env, default base URL)
+# The env and host variables are the ones each provider's own SDK reads (the sources are
+# in the comments of nxuskit/providers.py).
 EXPECTED = {
-    "openai": ((("gpt",)), "OPENAI_API_KEY", ("api_key",), None, None),
-    "claude": (("anthropic",), "ANTHROPIC_API_KEY", ("api_key",), None, None),
-    "groq": ((), "GROQ_API_KEY", ("api_key",), None, None),
-    "mistral": ((), "MISTRAL_API_KEY", ("api_key",), None, None),
-    "fireworks": ((), "FIREWORKS_API_KEY", ("api_key",), None, None),
-    "together": ((), "TOGETHER_API_KEY", ("api_key",), None, None),
-    "openrouter": ((), "OPENROUTER_API_KEY", ("api_key", "oauth"), None, None),
-    "perplexity": ((), "PERPLEXITY_API_KEY", ("api_key",), None, None),
-    "ollama": ((), None, (), "OLLAMA_HOST", "http://localhost:11434"),
-    "lm-studio": (("lmstudio",), None, (), "LMSTUDIO_HOST", "http://localhost:1234"),
-}
+    "openai": (("gpt",), "OPENAI_API_KEY", ("api_key",), "OPENAI_BASE_URL",
+               "https://api.openai.com/v1"),
+    "claude": (("anthropic",), "ANTHROPIC_API_KEY", ("api_key",), "ANTHROPIC_BASE_URL",
+               "https://api.anthropic.com"),
+    "groq": ((), "GROQ_API_KEY", ("api_key",), "GROQ_BASE_URL", "https://api.groq.com/openai/v1"),
+    "mistral": ((), "MISTRAL_API_KEY", ("api_key",), None, "https://api.mistral.ai/v1"),
+    "fireworks": ((), "FIREWORKS_API_KEY", ("api_key",), None,
+                  "https://api.fireworks.ai/inference/v1"),
+    "together": ((), "TOGETHER_API_KEY", ("api_key",), "TOGETHER_BASE_URL",
+                 "https://api.together.xyz/v1"),
+    "openrouter": ((), "OPENROUTER_API_KEY", ("api_key", "oauth"), None,
+                   "https://openrouter.ai/api/v1"),
+    "perplexity": ((), "PERPLEXITY_API_KEY", ("api_key",), "PERPLEXITY_BASE_URL",
+                   "https://api.perplexity.ai"),
+    "ollama": ((), None, (), "OLLAMA_HOST", "http://localhost:11434/v1"),
+    "lm-studio": (("lmstudio",), None, (), "LMSTUDIO_HOST", "http://localhost:1234/v1"),
+    "gemini": ((), "GEMINI_API_KEY", ("api_key",), "GOOGLE_GEMINI_BASE_URL",
+               "https://generativelanguage.googleapis.com/v1beta/openai"),
+    "xai": ((), "XAI_API_KEY", ("api_key",), None, "https://api.x.ai/v1"),
+    "deepseek": ((), "DEEPSEEK_API_KEY", ("api_key",), None, "https://api.deepseek.com/v1"),
+    "cohere": ((), "CO_API_KEY", ("api_key",), "CO_API_URL",
+               "https://api.cohere.com/compatibility/v1"),
+    "azure-openai": ((), "AZURE_OPENAI_API_KEY", ("api_key",), "AZURE_OPENAI_ENDPOINT", None),
+}  # fmt: skip
+
+# name: (verify URL without any variable set, key header, other headers)
+VERIFY = {
+    "openai": ("https://api.openai.com/v1/models", "authorization", ()),
+    "claude": ("https://api.anthropic.com/v1/models", "x-api-key",
+               (("anthropic-version", "2023-06-01"),)),
+    "groq": ("https://api.groq.com/openai/v1/models", "authorization", ()),
+    "openrouter": ("https://openrouter.ai/api/v1/key", "authorization", ()),
+    "gemini": ("https://generativelanguage.googleapis.com/v1beta/models", "x-goog-api-key", ()),
+    "deepseek": ("https://api.deepseek.com/models", "authorization", ()),
+    "cohere": ("https://api.cohere.com/v1/models", "authorization", ()),
+    "azure-openai": (None, "api-key", ()),
+}  # fmt: skip
 
 
 @pytest.fixture
@@ -28,13 +57,13 @@ def builtin() -> Registry:
     return Registry(BUILTIN)
 
 
-def test_the_ten_builtins_in_order() -> None:
+def test_the_builtins_in_order() -> None:
     assert [spec.name for spec in BUILTIN] == list(EXPECTED)
 
 
 @pytest.mark.parametrize("name", list(EXPECTED))
 def test_builtin_fields(builtin: Registry, name: str) -> None:
-    aliases, env, methods, host_env, default_host = EXPECTED[name]
+    aliases, env, methods, host_env, base = EXPECTED[name]
     spec = builtin.get(name)
     assert spec.name == name
     assert spec.aliases == aliases
@@ -42,9 +71,18 @@ def test_builtin_fields(builtin: Registry, name: str) -> None:
     assert spec.auth_methods == methods
     assert spec.host_env == host_env
     assert spec.requires_auth is bool(methods)
-    if default_host is not None:
-        assert spec.default_host == default_host
+    assert spec.default_base_url == base
+    assert base_url(spec, {}) == base
     assert spec.display_name
+
+
+@pytest.mark.parametrize("name", list(VERIFY))
+def test_how_each_builtin_is_verified(builtin: Registry, name: str) -> None:
+    url, header, headers = VERIFY[name]
+    spec = builtin.get(name)
+    root = server_root(spec, {})
+    assert (root + spec.verify_path if root else None) == url
+    assert (spec.key_header, spec.verify_headers) == (header, headers)
 
 
 @pytest.mark.parametrize(
@@ -100,6 +138,9 @@ def test_to_wire_describes_without_secrets(builtin: Registry) -> None:
         "host_env": "LMSTUDIO_HOST",
         "default_host": "http://localhost:1234",
         "auth_methods": [],
+        "api_path": "/v1",
+        "base_url": "http://localhost:1234/v1",
+        "error": None,
     }
 
 

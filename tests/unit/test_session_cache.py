@@ -100,6 +100,7 @@ class SlowStore(Store):
         self.records[provider] = record
 
     def delete(self, provider: str) -> bool:
+        self.gate.wait(10)
         return self.records.pop(provider, None) is not None
 
     def names(self) -> list[str]:
@@ -214,9 +215,37 @@ async def test_a_hung_store_does_not_pile_up_threads(store: SlowStore) -> None:
     finally:
         store.gate.set()
     with anyio.fail_after(5):
-        while service._stuck:
+        while service._calls.stuck:
             await anyio.sleep(0.01)
     assert (await service.resolve("openai"))["secret"] == "sk-stored"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("write", ["set", "remove"])
+async def test_a_write_that_finishes_after_its_timeout_is_what_resolve_serves(
+    store: SlowStore, write: str
+) -> None:
+    service = CredentialService(store, "test", store_timeout=0.2)
+    assert (await service.resolve("openai"))["secret"] == "sk-stored"  # cached
+    store.gate.clear()
+    call = (
+        service.set_credential("openai", "sk-late")
+        if write == "set"
+        else service.remove_credential("openai")
+    )
+    try:
+        with pytest.raises(StoreUnavailable, match="did not answer"):
+            await call
+    finally:
+        store.gate.set()
+    with anyio.fail_after(5):
+        while service._calls.stuck:  # the abandoned thread has returned
+            await anyio.sleep(0.01)
+    if write == "set":
+        assert (await service.resolve("openai"))["secret"] == "sk-late"
+    else:
+        with pytest.raises(Exception, match="no credential"):
+            await service.resolve("openai")
 
 
 class Mangling(SlowStore):

@@ -1,11 +1,27 @@
 """The loopback listener that receives the authorization server's redirect.
 
 One listener per login, on 127.0.0.1 with an ephemeral port (``redirect_host =
-"localhost"`` also listens on ::1, same port). It answers ``GET /callback`` by handing
-the query to the login, and any other path with 404, so a favicon request does not end
-the login. Requests are read with a size cap and a timeout, each connection in its own
-task; the listener closes as soon as the login says it is finished. Nothing about a
-request (its query holds the code and state) is logged.
+"localhost"`` also listens on ::1, same port); it closes as soon as the login is over
+(finished, failed, timed out or cancelled), so nothing listens between logins. It
+answers ``GET /callback`` by handing the query to the login, and any other path with
+404, so a favicon request does not end the login. Nothing about a request (its query
+holds the code and state) is logged.
+
+Other local users can reach a loopback port, so the listener assumes some requests are
+hostile:
+
+- The ``Host`` header must name the redirect's own host and port (or, for
+  ``localhost``, a loopback literal on that port): a web page that rebinds its DNS name
+  to 127.0.0.1 cannot reach the callback through the user's browser. Any other host
+  gets 400, and the login goes on.
+- At most ``MAX_CONNECTIONS`` connections are open at once, but holding them does not
+  lock the browser out. A request head must arrive within ``HEAD_TIMEOUT`` seconds,
+  and when every slot is taken a newcomer does not wait: the oldest connection that
+  has sent nothing yet (else the oldest still sending its head) is closed to make room.
+  A browser sends its request as soon as it connects, so its connection is never the
+  oldest idle one; an attacker's idle connections are. Only connections whose request
+  is being answered keep their slot.
+- Refusals are logged as throttled warnings (see ``throttle``), never one line each.
 """
 
 from __future__ import annotations
@@ -22,16 +38,19 @@ from anyio.abc import Listener, SocketAttribute, SocketStream
 from anyio.streams.stapled import MultiListener
 
 from nxuskitd.oauth import pages
+from nxuskitd.oauth.http import clean
+from nxuskitd.oauth.throttle import ThrottledWarning
 
 log = logging.getLogger(__name__)
 
 CALLBACK_PATH = "/callback"
 MAX_HEAD = 8 * 1024
-READ_TIMEOUT = 10.0
+HEAD_TIMEOUT = 2.0
+"""Seconds a connection has to send its whole request head (a browser needs a moment)."""
 MAX_CONNECTIONS = 32
-"""Open connections one listener serves at once; more are closed unanswered (other local
-users can reach a loopback port, and must not exhaust the daemon's descriptors)."""
-SEND_TIMEOUT = 10.0
+"""Connections one listener keeps open at once (other local users must not exhaust the
+daemon's descriptors); a newcomer replaces the oldest idle one."""
+SEND_TIMEOUT = 2.0
 
 CallbackHandler = Callable[[dict[str, str]], Awaitable[tuple[int, str, str, bool]]]
 """Gets the callback's query parameters; returns (HTTP status, page title, page text,
@@ -49,6 +68,12 @@ class CallbackListener:
         self._listener = listener
         self.host = host
         self.port = port
+        names = [host] if host != "localhost" else [host, "127.0.0.1", "[::1]"]
+        self.hosts = frozenset(f"{name}:{port}" for name in names)
+        """The ``Host`` header values a callback may carry."""
+        self.wrong_host = ThrottledWarning(
+            log, "login callback: refused a request for another host (Host: %s)"
+        )
 
     @property
     def redirect_uri(self) -> str:
@@ -61,22 +86,22 @@ class CallbackListener:
 
     async def serve(self, handle: CallbackHandler, finished: anyio.Event) -> None:
         """Answer requests until ``finished`` is set (or the caller is cancelled)."""
-
-        active = 0
+        slots: dict[_Slot, None] = {}  # the open connections, oldest first
 
         async def one(stream: SocketStream) -> None:
-            nonlocal active
             async with stream:
-                if active >= MAX_CONNECTIONS:
-                    return
-                active += 1
+                slot = _Slot()
+                if not _make_room(slots):
+                    return  # every slot is answering a request: a flood, not a browser
+                slots[slot] = None
                 try:
-                    if await _answer(stream, handle):
-                        finished.set()
+                    with slot.scope:
+                        if await self._answer(stream, handle, slot):
+                            finished.set()
                 except (TimeoutError, anyio.BrokenResourceError, anyio.EndOfStream, OSError):
                     pass  # a browser's idle pre-connection, or a client that went away
                 finally:
-                    active -= 1
+                    slots.pop(slot, None)
 
         try:
             async with anyio.create_task_group() as tasks:
@@ -84,8 +109,48 @@ class CallbackListener:
                 await finished.wait()
                 tasks.cancel_scope.cancel()
         finally:
+            self.wrong_host.flush()
             with anyio.CancelScope(shield=True):
                 await self.aclose()
+
+    async def _answer(self, stream: SocketStream, handle: CallbackHandler, slot: _Slot) -> bool:
+        """Answer one request; True when it ended the login."""
+        try:
+            method, target, headers = _parse(await _read_head(stream, slot))
+        except BadRequest:
+            await _send(stream, _bad_request("Not a login callback."))
+            return False
+        slot.answering = True
+        host = headers.get("host")
+        if host is None or host.lower() not in self.hosts:
+            self.wrong_host.warn(clean(host, 80) if host is not None else "none")
+            await _send(stream, _bad_request("This address only serves the login."))
+            return False
+        return await _route(stream, handle, method, target)
+
+
+class _Slot:
+    """One open connection: whether it has sent anything, and how to close it early."""
+
+    def __init__(self) -> None:
+        self.scope = anyio.CancelScope()
+        self.heard = False  # some of its request has arrived
+        self.answering = False  # its request head is complete: it keeps its slot
+
+
+def _make_room(slots: dict[_Slot, None]) -> bool:
+    """Make a slot free for a newcomer by closing the oldest idle connection (silent
+    ones first, then those still sending their head); False when all are answering."""
+    if len(slots) < MAX_CONNECTIONS:
+        return True
+    victim = next((slot for slot in slots if not slot.heard), None)
+    if victim is None:
+        victim = next((slot for slot in slots if not slot.answering), None)
+    if victim is None:
+        return False
+    del slots[victim]
+    victim.scope.cancel()
+    return True
 
 
 async def open_callback_listener(redirect_host: str) -> CallbackListener:
@@ -107,38 +172,45 @@ async def open_callback_listener(redirect_host: str) -> CallbackListener:
     raise OSError(errno.EADDRINUSE, "no free loopback port for the login callback")
 
 
-async def _read_head(stream: SocketStream) -> bytes:
+async def _read_head(stream: SocketStream, slot: _Slot) -> bytes:
     data = b""
-    with anyio.fail_after(READ_TIMEOUT):
+    with anyio.fail_after(HEAD_TIMEOUT):
         while b"\r\n\r\n" not in data and b"\n\n" not in data:
             if len(data) > MAX_HEAD:
                 raise BadRequest("request head too large")
             data += await stream.receive(4096)
+            slot.heard = True
     return data
 
 
-def _parse(head: bytes) -> tuple[str, str, str]:
-    """(method, path, query) of a request head."""
+def _parse(head: bytes) -> tuple[str, str, dict[str, str]]:
+    """(method, request target, headers by lower-case name) of a request head."""
     try:
-        request_line = head.split(b"\n", 1)[0].decode("ascii").strip()
-        method, target, version = request_line.split(" ")
-    except (UnicodeDecodeError, ValueError):
+        lines = head.decode("latin-1").split("\n")
+        method, target, version = lines[0].strip().split(" ")
+    except ValueError:
         raise BadRequest("malformed request line") from None
     if not version.startswith("HTTP/1.") or not target.startswith("/"):
         raise BadRequest("not an HTTP/1 origin-form request")
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        if not line.strip():
+            break  # the end of the head
+        name, colon, value = line.strip().partition(":")
+        if not colon or name.strip().lower() in headers:
+            raise BadRequest("a malformed or repeated header")
+        headers[name.strip().lower()] = value.strip()
+    return method, target, headers
+
+
+def _bad_request(text: str) -> bytes:
+    return pages.response(HTTPStatus.BAD_REQUEST, "Bad request", text)
+
+
+async def _route(stream: SocketStream, handle: CallbackHandler, method: str, target: str) -> bool:
+    """Answer a request for this listener's host; True when it ended the login."""
     parts = urlsplit(target)
-    return method, parts.path, parts.query
-
-
-async def _answer(stream: SocketStream, handle: CallbackHandler) -> bool:
-    """Answer one request; True when it ended the login."""
-    try:
-        method, path, query = _parse(await _read_head(stream))
-    except BadRequest:
-        answer = pages.response(HTTPStatus.BAD_REQUEST, "Bad request", "Not a login callback.")
-        await _send(stream, answer)
-        return False
-    if path != CALLBACK_PATH:
+    if parts.path != CALLBACK_PATH:
         await _send(stream, pages.not_found())
         return False
     if method != "GET":
@@ -146,12 +218,11 @@ async def _answer(stream: SocketStream, handle: CallbackHandler) -> bool:
         await _send(stream, pages.response(status, "Method not allowed", "Use GET."))
         return False
     try:
-        parsed = parse_qs(query, keep_blank_values=True, max_num_fields=32)
+        parsed = parse_qs(parts.query, keep_blank_values=True, max_num_fields=32)
     except ValueError:
         parsed = {}
     if any(len(values) != 1 for values in parsed.values()):
-        status = HTTPStatus.BAD_REQUEST
-        await _send(stream, pages.response(status, "Bad request", "A parameter is repeated."))
+        await _send(stream, _bad_request("A parameter is repeated."))
         return False
     code, title, message, final = await handle({k: v[0] for k, v in parsed.items()})
     # A browser that left does not change the login's outcome.

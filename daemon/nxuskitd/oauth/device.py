@@ -3,7 +3,9 @@
 The loop waits ``interval`` seconds between polls and honours the server's answers:
 ``authorization_pending`` (poll on), ``slow_down`` (five seconds more between polls, for
 good), ``access_denied`` and ``expired_token`` (the login fails and says why). A server
-that cannot be reached is polled less and less often until the code expires.
+that cannot be reached, or answers with an HTTP error, is polled less and less often
+until the code expires; what it answered last is reported (``on_problem``) and named
+when the login ends, so a failing server does not pass for a user who never came.
 """
 
 from __future__ import annotations
@@ -80,15 +82,20 @@ async def poll(
     fetch: Callable[[], Awaitable[TokenSet]],
     sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     clock: Callable[[], float] = time.monotonic,
+    on_problem: Callable[[str], None] = lambda problem: None,
 ) -> TokenSet:
     """Poll ``fetch`` (one token request) until the user approves, denies, or the code
     expires. Raises LoginFailed with the reason."""
     interval = grant.interval
     deadline = clock() + grant.expires_in
+    last_problem = ""
     while True:
         await sleep(interval)
         if clock() >= deadline:
-            raise LoginFailed(f"the code for {provider} expired before the login was approved")
+            raise LoginFailed(
+                f"the code for {provider} expired before the login was approved"
+                + (f" (the last poll: {last_problem})" if last_problem else "")
+            )
         try:
             return await fetch()
         except TokenError as error:
@@ -105,5 +112,7 @@ async def poll(
                 ) from None
             raise LoginFailed(f"{provider} refused the login: {error.explained}") from None
         except EndpointUnavailable as problem:
-            log.warning("device login for %s: %s; polling slower", provider, problem)
+            last_problem = str(problem)
+            on_problem(last_problem)
+            log.warning("device login for %s: %s; polling slower", provider, last_problem)
             interval = min(interval * 2, MAX_INTERVAL)

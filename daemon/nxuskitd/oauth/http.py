@@ -4,8 +4,11 @@ so no call blocks the event loop).
 authlib and httpx2 cost ~150 ms to import, so they are imported on first use: a daemon
 that serves only API keys never loads them. Errors come out as two exceptions:
 ``TokenError`` (the server answered with an OAuth error such as ``invalid_grant``) and
-``EndpointUnavailable`` (no usable answer: network, timeout, 5xx, not JSON). Neither
-carries a token; the server's ``error_description`` is cleaned before anyone sees it.
+``EndpointUnavailable`` (no usable answer: network, timeout, 5xx, not JSON). An HTTP
+error keeps its status code and a short detail from the body ("answered HTTP 500:
+database unavailable"), so a failing server is not mistaken for a slow one. Neither
+carries a token: whatever the server sent is cleaned to one printable line, capped, and
+any run of 20 or more token characters in it is cut out (a server may echo a request).
 """
 
 from __future__ import annotations
@@ -34,6 +37,31 @@ def clean(text: object, limit: int = 200) -> str:
     if not isinstance(text, str):
         return ""
     return re.sub(r"[^\x20-\x7e]", "?", text)[:limit]
+
+
+_TOKEN_LIKE = re.compile(r"[A-Za-z0-9._~+/=-]{20,}")
+
+
+def detail(text: object, limit: int = 120) -> str:
+    """A server's error text fit for a message and a log: its first non-empty line,
+    cleaned, without anything that could be a token."""
+    if not isinstance(text, str):
+        return ""
+    line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return clean(_TOKEN_LIKE.sub("[...]", line), limit)
+
+
+def http_problem(where: str, response: Any) -> str:
+    """ "WHERE answered HTTP 500: DETAIL", from an HTTP answer that is not a success."""
+    body = _json(response)
+    error = body.get("error")
+    if isinstance(error, dict):  # {"error": {"message": ...}} (OpenRouter and others)
+        error = error.get("message")
+    text = body.get("error_description") or error or body.get("message") or body.get("detail")
+    if not body:
+        text = getattr(response, "text", "")
+    shown = detail(text)
+    return f"{where} answered HTTP {response.status_code}" + (f": {shown}" if shown else "")
 
 
 class TokenError(Exception):
@@ -81,9 +109,17 @@ async def _client(settings: OAuthSettings, **kwargs: Any) -> AsyncIterator[Any]:
             error = getattr(exc, "error", None)
             if isinstance(error, str):  # authlib's OAuthError
                 raise TokenError(error, getattr(exc, "description", None)) from None
-            raise EndpointUnavailable(
-                f"{host_of(settings.token_url)} gave no usable answer ({type(exc).__name__})"
-            ) from None
+            raise EndpointUnavailable(_failure(exc, host_of(settings.token_url))) from None
+
+
+def _failure(exc: Exception, where: str) -> str:
+    """What went wrong talking to ``where``: the HTTP status and detail when there was an
+    answer (authlib raises HTTPStatusError for a 5xx or a body that is not JSON)."""
+    import httpx2
+
+    if isinstance(exc, httpx2.HTTPStatusError):
+        return http_problem(where, exc.response)
+    return f"{where} gave no usable answer ({type(exc).__name__})"
 
 
 async def authorization_url(
@@ -140,7 +176,7 @@ async def revoke(settings: OAuthSettings, token: str, hint: str) -> None:
             settings.revocation_url, token=token, token_type_hint=hint
         )
         if response.status_code >= 500:
-            raise EndpointUnavailable(f"revocation answered HTTP {response.status_code}")
+            raise EndpointUnavailable(http_problem(host_of(settings.revocation_url), response))
         if response.status_code != 200:
             body = _json(response)
             raise TokenError(body.get("error") or f"http_{response.status_code}")
@@ -156,7 +192,8 @@ async def device_authorize(settings: OAuthSettings) -> dict[str, Any]:
     async with _client(settings) as client:
         response = await client.post(settings.device_authorization_url, data=form, auth=None)
         if response.status_code >= 500:
-            raise EndpointUnavailable(f"device authorization answered HTTP {response.status_code}")
+            where = host_of(settings.device_authorization_url)
+            raise EndpointUnavailable(http_problem(where, response))
         body = _json(response)
         if response.status_code != 200 or "error" in body:
             raise TokenError(body.get("error") or "invalid_request", body.get("error_description"))
@@ -189,7 +226,7 @@ async def openrouter_key(settings: OAuthSettings, code: str, verifier: str) -> s
             f"{host_of(settings.token_url)} gave no answer ({type(exc).__name__})"
         ) from None
     if response.status_code >= 500:
-        raise EndpointUnavailable(f"{host_of(settings.token_url)} answered {response.status_code}")
+        raise EndpointUnavailable(http_problem(host_of(settings.token_url), response))
     body = _json(response)
     key = body.get("key")
     if response.status_code != 200 or not isinstance(key, str) or not key:

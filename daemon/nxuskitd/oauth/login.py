@@ -20,7 +20,9 @@ from nxuskit import protocol
 from nxuskit.errors import LoginFailed, NxuskitError
 from nxuskitd.oauth import device, http, pkce
 from nxuskitd.oauth.callback import CallbackListener
+from nxuskitd.oauth.lock import provider_lock
 from nxuskitd.oauth.settings import OAuthSettings
+from nxuskitd.oauth.throttle import ThrottledWarning
 from nxuskitd.oauth.tokens import TokenSet, api_key_record
 from nxuskitd.service import CredentialService
 from nxuskitd.stores import Record
@@ -46,6 +48,8 @@ class Login:
         self.done = anyio.Event()
         self.result: dict[str, Any] | None = None
         self.error: NxuskitError | None = None
+        self.problem: str | None = None
+        """What the server last answered when it failed (named if the login times out)."""
 
     def describe(self) -> dict[str, Any]:
         """The ``auth.login_start`` answer."""
@@ -74,8 +78,10 @@ class Login:
         self.scope.cancel()
 
     async def save(self, record: Record) -> None:
-        """Store the login's record, then end the login with its summary."""
-        await self.service.store_record(self.provider, record)
+        """Store the login's record (under the provider's lock, which refreshes in other
+        daemons respect), then end the login with its summary."""
+        async with provider_lock(self.service.data_dir, self.provider):
+            await self.service.store_record(self.provider, record)
         log.info("login for %s finished (%s flow); stored", self.provider, self.flow)
         self.finish(
             {
@@ -116,6 +122,9 @@ class BrowserLogin(Login):
         self.state = None if settings.yields_api_key else pkce.new_state()
         self.authorization_url = ""
         self._consumed = False
+        self._mismatch = ThrottledWarning(
+            log, "login for %s: refused a callback whose state did not match"
+        )
 
     async def prepare(self) -> None:
         """Build the authorization URL (needs the listener's port)."""
@@ -138,6 +147,7 @@ class BrowserLogin(Login):
 
     async def close(self) -> None:
         """Stop listening."""
+        self._mismatch.flush()
         await self.listener.aclose()
 
     async def on_callback(self, params: dict[str, str]) -> tuple[int, str, str, bool]:
@@ -146,7 +156,7 @@ class BrowserLogin(Login):
         if self._consumed or self.done.is_set():
             return HTTPStatus.BAD_REQUEST, "Login already finished", again, False
         if self.state is not None and not pkce.same_secret(params.get("state"), self.state):
-            log.warning("login for %s: refused a callback whose state did not match", self.provider)
+            self._mismatch.warn(self.provider)
             text = "This response does not belong to the login in progress (state mismatch)."
             return HTTPStatus.BAD_REQUEST, "Login not accepted", f"{text} {again}", False
         self._consumed = True  # the state is single-use, whatever follows
@@ -222,5 +232,8 @@ class DeviceLogin(Login):
         async def fetch() -> TokenSet:
             return await http.device_token(self.settings, self.grant.device_code)
 
-        tokens = await device.poll(self.provider, self.grant, fetch)
+        def note(problem: str) -> None:
+            self.problem = problem
+
+        tokens = await device.poll(self.provider, self.grant, fetch, on_problem=note)
         await self.save(tokens.to_record())

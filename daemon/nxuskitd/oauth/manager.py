@@ -4,6 +4,14 @@
 scope); it runs for the daemon's lifetime. Refresh needs no task of its own: it runs in
 the request that found the token expiring (see ``refresh``), and is wired into
 ``CredentialService.resolve`` through ``service.refresh_hook``.
+
+Logging in again ends the previous login first: once the new login is ready to be shown
+(its URL or code exists), the stored tokens are revoked at the provider's
+``revocation_url`` and deleted, before the user can approve anything. Revoking them
+after the new login would be too late: servers that keep one grant per account and
+client (oidc-provider within one browser session, Auth0, Google) revoke the whole grant,
+which by then holds the new tokens too. Revocation is best effort: when the provider
+does not confirm it, the old record stays until the new login replaces it.
 """
 
 from __future__ import annotations
@@ -20,17 +28,20 @@ from nxuskit.errors import InvalidArgument, LoginFailed, NotAuthenticated, Nxusk
 from nxuskitd.oauth import http, pkce
 from nxuskitd.oauth.callback import open_callback_listener
 from nxuskitd.oauth.device import DeviceGrant
+from nxuskitd.oauth.ledger import Ledger
+from nxuskitd.oauth.lock import LockBusy, provider_lock
 from nxuskitd.oauth.login import BrowserLogin, DeviceLogin, Login
 from nxuskitd.oauth.refresh import Refresher
-from nxuskitd.oauth.settings import login_hint, settings_for
-from nxuskitd.service import CredentialService
+from nxuskitd.oauth.settings import OAuthSettings, settings_for
+from nxuskitd.service import CredentialService, missing_hint
+from nxuskitd.stores import Record
 
 log = logging.getLogger(__name__)
 
 MAX_LOGINS = 16
-KEEP_FINISHED = 120.0
-"""How long a finished login's outcome stays available to ``auth.login_wait``."""
 START_TIMEOUT = 30.0
+REVOKE_TIMEOUT = 8.0
+"""How long one revocation request may take when a new login replaces an old one."""
 
 
 class OAuthManager:
@@ -40,7 +51,7 @@ class OAuthManager:
         self.service = service
         self.refresher = Refresher(service)
         service.refresh_hook = self.refresher.fresh
-        self._logins: dict[str, Login] = {}
+        self.logins = Ledger()
         self._tasks: TaskGroup | None = None
 
     async def run(self) -> None:
@@ -51,8 +62,12 @@ class OAuthManager:
                 await anyio.sleep_forever()
         finally:
             self._tasks = None
-            for login in list(self._logins.values()):
+            for login in self.logins.running():
                 login.fail(LoginFailed("nxuskitd stopped during the login; start it again"))
+
+    def busy(self) -> bool:
+        """Whether a login or a token refresh is under way (the daemon must not exit)."""
+        return self.refresher.busy() or self.logins.pending() > 0
 
     # -- logins ----------------------------------------------------------------------
 
@@ -67,20 +82,28 @@ class OAuthManager:
             raise InvalidArgument(
                 f"timeout: between 0 and {protocol.LOGIN_TIMEOUT_MAX:g} seconds, not {limit:g}"
             )
-        for other in list(self._logins.values()):
-            if other.provider == spec.name and not other.done.is_set():
-                other.cancel(f"a newer login to {spec.name} replaced this one")
-        if sum(not login.done.is_set() for login in self._logins.values()) >= MAX_LOGINS:
+        older = self.logins.running_for(spec.name)
+        if older is not None:
+            older.cancel(f"a newer login to {spec.name} replaced this one")
+        if self.logins.pending() >= MAX_LOGINS:
             raise LoginFailed(f"{MAX_LOGINS} logins are in progress: finish or cancel some")
         login: Login
         with anyio.fail_after(START_TIMEOUT):
             login = await (
                 self._device(settings, limit) if device else self._browser(settings, limit)
             )
-        self._logins[login.id] = login
+        try:
+            revoked = await self._end_previous(settings)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await login.close()
+            raise
+        replaced = self.logins.add(login)
+        if replaced is not None:  # a login_start that ran alongside this one
+            replaced.cancel(f"a newer login to {spec.name} replaced this one")
         self._tasks.start_soon(self._run, login)
         log.info("login for %s started (%s flow)", spec.name, login.flow)
-        return login.describe()
+        return {**login.describe(), "revoked": revoked}
 
     async def _browser(self, settings: Any, timeout: float) -> Login:
         listener = await open_callback_listener(settings.redirect_host)
@@ -123,9 +146,11 @@ class OAuthManager:
                 if timer.cancelled_caught:
                     with anyio.CancelScope(shield=True):
                         await login.close()  # closed before anyone hears of the timeout
+                    last = f" (the last poll: {login.problem})" if login.problem else ""
                     login.fail(
                         LoginFailed(
-                            f"the login to {login.provider} timed out after {login.timeout:g}s"
+                            f"the login to {login.provider} timed out after "
+                            f"{login.timeout:g}s{last}"
                         )
                     )
                 login.fail(LoginFailed(f"the login to {login.provider} ended without a result"))
@@ -134,11 +159,10 @@ class OAuthManager:
                 await login.close()
         if login.error is not None:
             log.info("login for %s ended: %s", login.provider, login.error)
-        await anyio.sleep(KEEP_FINISHED)
-        self._logins.pop(login.id, None)
+        self.logins.finish(login)
 
     def _login(self, login_id: str) -> Login:
-        login = self._logins.get(login_id)
+        login = self.logins.get(login_id)
         if login is None:
             raise InvalidArgument(
                 "no login with that login_id (finished long ago, or nxuskitd restarted): "
@@ -160,6 +184,10 @@ class OAuthManager:
         assert login.result is not None
         return login.result
 
+    def counts(self) -> dict[str, int]:
+        """Logins running and finished outcomes kept, for ``daemon.status``."""
+        return self.logins.counts()
+
     def cancel(self, login_id: str) -> dict[str, Any]:
         """``auth.login_cancel``: stop a login (a finished one stays as it ended)."""
         login = self._login(login_id)
@@ -174,29 +202,59 @@ class OAuthManager:
     async def logout(self, provider: str) -> dict[str, Any]:
         """``auth.logout``: revoke at the server where it can, then delete the record."""
         spec = self.service.provider(provider)
-        for login in list(self._logins.values()):
-            if login.provider == spec.name and not login.done.is_set():
-                login.cancel(f"{spec.name} was logged out")
-        record = await self.service.reload_record(spec.name)
-        revoked: bool | None = None
-        if record is not None and record.auth_method == protocol.OAUTH and spec.oauth:
-            settings = settings_for(spec)
-            if settings.revocation_url is not None:
-                revoked = await self._revoke(settings, record)
-        removed = (await self.service.remove_credential(spec.name))["removed"]
+        running = self.logins.running_for(spec.name)
+        if running is not None:
+            running.cancel(f"{spec.name} was logged out")
+        settings = settings_for(spec) if spec.oauth else None
+        async with provider_lock(self.service.data_dir, spec.name):
+            record = await self.service.reload_record(spec.name)
+            revoked: bool | None = None
+            if record is not None and record.auth_method == protocol.OAUTH:
+                revoked = await self._revoke(settings, record, http.HTTP_TIMEOUT + 5)
+            removed = (await self.service.remove_credential(spec.name))["removed"]
         return {"provider": spec.name, "removed": removed, "revoked": revoked}
 
-    async def _revoke(self, settings: Any, record: Any) -> bool:
+    async def _end_previous(self, settings: OAuthSettings) -> bool | None:
+        """Revoke and delete the login a new one is about to replace (see the module's
+        docstring for why before); None when there was nothing to revoke."""
+        name = settings.provider
+        if settings.revocation_url is None:
+            return None
+        try:
+            async with provider_lock(self.service.data_dir, name, timeout=REVOKE_TIMEOUT):
+                record = await self.service.reload_record(name)
+                if record is None or record.auth_method != protocol.OAUTH:
+                    return None
+                revoked = await self._revoke(settings, record, REVOKE_TIMEOUT)
+                if revoked:
+                    await self.service.remove_credential(name)
+        except LockBusy as busy:
+            log.warning("the previous %s login was not revoked: %s", name, busy)
+            return False
+        if revoked:
+            log.info("revoked the previous %s login before starting a new one", name)
+        else:
+            log.warning("the previous %s login could not be revoked; it stays stored", name)
+        return revoked
+
+    async def _revoke(
+        self, settings: OAuthSettings | None, record: Record, limit: float
+    ) -> bool | None:
+        """Revoke ``record``'s tokens, each within ``limit`` seconds: True when the
+        provider confirmed all, None when it has no revocation_url."""
+        if settings is None or settings.revocation_url is None:
+            return None
         tokens = [(record.refresh_token, "refresh_token"), (record.secret, "access_token")]
         revoked = True
         for token, hint in tokens:
             if not token:
                 continue
             try:
-                with anyio.fail_after(http.HTTP_TIMEOUT + 5):
+                with anyio.fail_after(limit):
                     await http.revoke(settings, token, hint)
             except (http.TokenError, http.EndpointUnavailable, TimeoutError) as problem:
-                log.warning("revoking the %s %s failed: %s", settings.provider, hint, problem)
+                reason = str(problem) or f"no answer in {limit:g}s"
+                log.warning("revoking the %s %s failed: %s", settings.provider, hint, reason)
                 revoked = False
         return revoked
 
@@ -205,7 +263,7 @@ class OAuthManager:
         spec = self.service.provider(provider)
         record = await self.service.reload_record(spec.name)
         if record is None:
-            raise NotAuthenticated(f"{spec.name} has no stored credential: {login_hint(spec.name)}")
+            raise NotAuthenticated(f"{spec.name} has no stored credential: {missing_hint(spec)}")
         answer = {"provider": spec.name, "refreshed": False, "expires_at": record.expires_at}
         if record.auth_method != protocol.OAUTH:
             return answer  # an API key: nothing the daemon can renew
@@ -216,7 +274,7 @@ class OAuthManager:
         if not record.refresh_token:
             raise NotAuthenticated(
                 f"the {spec.name} credential was rejected and cannot be refreshed: "
-                f"{login_hint(spec.name)}"
+                f"{missing_hint(spec)}"
             )
         fresh = await self.refresher.refresh(spec, record, forced=True)
         return {

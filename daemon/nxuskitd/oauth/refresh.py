@@ -2,13 +2,18 @@
 
 ``Refresher.fresh`` answers a resolve: a token outside its refresh margin is returned as
 it is; otherwise one refresh per provider runs, and every concurrent resolve of that
-provider waits for it and shares its outcome. The refresh re-reads the stored record
-first (another login or daemon may have replaced it), and stores the rotated refresh
-token before anyone is answered: a rotating refresh token used twice gets the whole
-grant revoked at many servers, which is how tools that refresh in each process log
-their users out. A refresh runs shielded from its first caller's cancellation, bounded
-by its own timeout. ``invalid_grant`` means the login is over: the record is removed
-and callers get not_authenticated with the fix.
+provider waits for it and shares its outcome. Daemons that share a store also share the
+refresh: each one takes the provider's cross-process lock (``lock``), re-reads the
+stored record under it (another daemon may have refreshed, or a login replaced it), and
+stores the rotated refresh token before it lets go and before anyone is answered. A
+rotating refresh token used twice gets the whole grant revoked at many servers, which
+is how tools that refresh in each process log their users out. A refresh runs shielded
+from its first caller's cancellation, bounded by its own timeout.
+
+``invalid_grant`` means the login is over, unless the record was replaced meanwhile:
+still under the lock, the record is read again; a newer one is used, and only a record
+still holding the dead refresh token is removed. Callers then get not_authenticated
+with the fix, and so does every later resolve (``CredentialService.login_ended``).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from nxuskit import protocol
 from nxuskit.errors import LoginFailed, NotAuthenticated, NxuskitError
 from nxuskit.registry import ProviderSpec
 from nxuskitd.oauth import http
+from nxuskitd.oauth.lock import LockBusy, provider_lock
 from nxuskitd.oauth.settings import login_hint, settings_for
 from nxuskitd.oauth.tokens import is_expired, needs_refresh
 from nxuskitd.service import CredentialService
@@ -47,6 +53,10 @@ class Refresher:
     def __init__(self, service: CredentialService) -> None:
         self._service = service
         self._flights: dict[str, _Flight] = {}
+
+    def busy(self) -> bool:
+        """Whether a refresh is in progress."""
+        return bool(self._flights)
 
     async def fresh(self, spec: ProviderSpec, record: Record) -> Record:
         """``record``, or a refreshed one when its access token is (nearly) expired."""
@@ -86,6 +96,16 @@ class Refresher:
         return flight.record
 
     async def _refresh(self, spec: ProviderSpec, seen: Record, forced: bool) -> Record:
+        try:
+            async with provider_lock(self._service.data_dir, spec.name):
+                return await self._refresh_locked(spec, seen, forced)
+        except LockBusy as busy:
+            if not forced and not is_expired(seen):
+                log.warning("refresh of %s postponed: %s", spec.name, busy)
+                return seen
+            raise
+
+    async def _refresh_locked(self, spec: ProviderSpec, seen: Record, forced: bool) -> Record:
         name, hint = spec.name, login_hint(spec.name)
         current = await self._service.reload_record(name)
         if current is None:
@@ -105,11 +125,7 @@ class Refresher:
                 tokens = await http.refresh(settings, current.refresh_token)
         except http.TokenError as error:
             if error.error in DEAD_GRANT_ERRORS:
-                await self._forget(name, current)
-                log.warning("the %s login ended at %s: %s", name, endpoint, error.error)
-                raise NotAuthenticated(
-                    f"the {name} login is no longer valid ({error.error}): {hint}"
-                ) from None
+                return await self._after_dead_grant(name, current, error.error)
             raise LoginFailed(
                 f"could not refresh the {name} token: {endpoint} answered {error.explained}"
             ) from None
@@ -126,8 +142,19 @@ class Refresher:
         log.info("refreshed the %s access token", name)
         return record
 
-    async def _forget(self, name: str, dead: Record) -> None:
-        """Remove a record whose grant the server has ended, unless it was replaced."""
+    async def _after_dead_grant(self, name: str, dead: Record, error: str) -> Record:
+        """The server refused ``dead``'s refresh token (called under the lock): use a
+        record stored since by someone who did not wait for the lock (an older nxuskitd),
+        else remove ``dead``, only if it is still the stored one."""
         latest = await self._service.reload_record(name)
-        if latest is not None and latest.refresh_token == dead.refresh_token:
+        if latest is not None and latest.refresh_token != dead.refresh_token:
+            if latest.auth_method != protocol.OAUTH or not is_expired(latest):
+                log.info("the %s token was replaced during its refresh; using the new one", name)
+                return latest
+            raise LoginFailed(f"the {name} token changed during its refresh: retry")
+        message = f"the {name} login is no longer valid ({error}): {login_hint(name)}"
+        if latest is not None:
             await self._service.remove_credential(name)
+        self._service.login_ended(name, message)
+        log.warning("the %s login ended at the server: %s", name, error)
+        raise NotAuthenticated(message)

@@ -3,8 +3,9 @@
 ``auto`` picks the OS keyring when a real backend is usable, else the file store; the
 choice and its reason are returned so start-up logs and status can show them. Two
 things keep ``auto`` from hiding credentials that exist: a file store that already holds
-credentials stays in use (``nxuskit-cli store migrate --to keyring`` moves them), and the
-store that ``store migrate`` chose last is remembered in ``<data dir>/store-choice``.
+credentials stays in use (where an OS keyring is usable, the reason advises
+``nxuskit-cli store migrate --to keyring``; elsewhere it says why there is none), and
+the store that ``store migrate`` chose last is remembered in ``<data dir>/store-choice``.
 """
 
 from __future__ import annotations
@@ -74,12 +75,18 @@ def open_store(kind: str, data_dir: str, timeout: float = 5.0) -> tuple[Store, s
     file_store = FileStore(data_dir)
     if recorded == "file":
         return file_store, MIGRATED
+    choice = usable_backend(timeout)
     if recorded is None and _file_holds_credentials(file_store):
+        # Advise a migration only where it can work: on a headless machine it cannot.
+        if choice.backend is None:
+            return file_store, (
+                "auto: the file store holds credentials; no OS keyring to move them to: "
+                f"{choice.reason}"
+            )
         return file_store, (
             "auto: the file store holds credentials (move them to the OS keyring with "
             "`nxuskit-cli store migrate --to keyring`)"
         )
-    choice = usable_backend(timeout)
     if choice.backend is None:
         return file_store, f"no OS keyring found: {choice.reason}"
     reason = MIGRATED if recorded == "keyring" else f"auto: {choice.reason}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import time
+from collections.abc import Hashable
 from typing import Any
 
 import msgspec
@@ -62,6 +63,18 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def names(self) -> list[str]:
         """The providers that have a record, without reading their secrets if avoidable."""
+
+    def fingerprint(self) -> Hashable:
+        """A cheap token of the store's state, taken without reading any secret.
+
+        The daemon takes it before serving a cached answer: when it differs from the one
+        taken before, something changed the store behind the daemon's back (another
+        process wrote it, it was moved, its mode or owner changed) and the cache is
+        dropped. It must cost about a system call. The default, None, says the store has
+        no such cheap check (the OS keyring: an edit made with another tool is seen when
+        the cached entry expires, or after ``daemon.lock``).
+        """
+        return None
 
     def close(self) -> None:  # noqa: B027 - most stores hold nothing to release
         """Release what the store holds."""

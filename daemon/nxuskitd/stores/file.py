@@ -22,7 +22,7 @@ import os
 import secrets
 import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 
 import msgspec
 
@@ -40,6 +40,17 @@ class _Document(msgspec.Struct, kw_only=True):
 
 _decoder = msgspec.json.Decoder(_Document)
 _encoder = msgspec.json.Encoder()
+
+
+def _identity(path: str, contents: bool) -> Hashable:
+    """What ``lstat`` says of ``path``: which inode, its owner and mode, and (when
+    ``contents``) its size and change times; the errno when it cannot be stat'ed."""
+    try:
+        st = os.lstat(path)
+    except OSError as exc:
+        return exc.errno
+    identity = (st.st_dev, st.st_ino, st.st_mode, st.st_uid)
+    return (*identity, st.st_size, st.st_mtime_ns, st.st_ctime_ns) if contents else identity
 
 
 class FileStore(Store):
@@ -193,6 +204,13 @@ class FileStore(Store):
         self._cached = None
 
     # -- the Store interface ---------------------------------------------------------
+
+    def fingerprint(self) -> Hashable:
+        """Two ``lstat`` calls, no read: every write (ours or another daemon's) renames a
+        new file into place, so the inode changes; a move, chmod or chown shows in the
+        mode, owner or change time. The directory counts for its identity, mode and owner
+        only (each write changes its times)."""
+        return (_identity(self.directory, contents=False), _identity(self.path, contents=True))
 
     def get(self, provider: str) -> Record | None:
         with self._mutex:

@@ -37,6 +37,7 @@ import hashlib
 import json
 import secrets
 import threading
+from collections.abc import Hashable
 from typing import Any, Protocol
 
 import msgspec
@@ -236,6 +237,13 @@ class KeyringStore(Store):
             self._erase(INDEX, old)
 
     # -- the Store interface ---------------------------------------------------------
+
+    def fingerprint(self) -> Hashable:
+        """None: a keyring offers no cheap change check (even the index is a D-Bus round
+        trip, and may prompt). An entry changed with another tool (``secret-tool``,
+        ``keyring set``) is seen once the daemon's cached copy expires (``--cache-idle``,
+        ``--cache-max``) or after ``nxuskit-cli daemon lock``."""
+        return None
 
     def get(self, provider: str) -> Record | None:
         payload, _ = self._read(provider, "record")

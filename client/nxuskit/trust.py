@@ -1,0 +1,208 @@
+"""Who a client (and the daemon) may trust: directories, and the daemon at the socket.
+
+Both sides hold the same rules, so a client never talks to a socket that the daemon
+itself would have refused to serve:
+
+- **The chain.** Every directory from ``/`` down to the socket's directory is owned by
+  this user or by root, and no other user can write to it, except a root-owned sticky
+  directory such as ``/tmp`` (where others can create names but not replace ours). A
+  symlink on the way must be owned by this user or root, and its target passes the same
+  rules. This is what ssh checks for its files, and it stops another user from swapping a
+  directory (or the socket in it) underneath us.
+- **The private directory.** The socket's own directory is a real directory (not a
+  symlink), owned by this user, and closed to everyone else (no group or other bits).
+- **The peer.** Once connected, and before anything is sent, the kernel's word on who
+  serves the socket (``SO_PEERCRED`` on Linux, ``LOCAL_PEERCRED`` on macOS and the BSDs)
+  must be this user. Anything else is refused with ``PermissionDenied``, naming the path
+  and the owner, and nothing is sent.
+
+Messages never advise loosening or changing a shared directory such as ``/tmp``: they
+name the directory and say to use a directory of one's own.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import struct
+import sys
+
+from nxuskit.errors import PermissionDenied
+
+_MAX_LINKS = 16
+_FIX = "use a directory only you can write to (set XDG_RUNTIME_DIR, or NXUSKIT_SOCKET)"
+
+
+def owner_name(uid: int) -> str:
+    """``uid 1000 (ada)``, or just ``uid 1000`` when it has no name."""
+    try:
+        import pwd
+
+        return f"uid {uid} ({pwd.getpwuid(uid).pw_name})"
+    except (ImportError, KeyError):
+        return f"uid {uid}"
+
+
+def mode_text(st: os.stat_result) -> str:
+    """The permission bits as ``ls`` people read them, special bits included (``1777``)."""
+    return f"{stat.S_IMODE(st.st_mode):04o}"
+
+
+def check_directory_chain(directory: str, uid: int | None = None) -> None:
+    """Check every directory from ``/`` down to ``directory`` (see the module docstring).
+
+    Raises PermissionDenied naming the first directory that fails, and what to do.
+    A missing directory is not an error: its parent was checked, and whoever creates it
+    creates it for us.
+    """
+    _walk(os.path.abspath(directory), os.geteuid() if uid is None else uid, 0)
+
+
+def _walk(path: str, uid: int, links: int) -> None:
+    current = "/"
+    _check_link_or_dir(current, os.lstat(current), uid)
+    for name in path.strip("/").split("/"):
+        if not name:
+            continue
+        step = os.path.join(current, name)
+        try:
+            st = os.lstat(step)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise PermissionDenied(f"cannot check {step}: {exc.strerror}") from None
+        _check_link_or_dir(step, st, uid)
+        if stat.S_ISLNK(st.st_mode):
+            if links >= _MAX_LINKS:
+                raise PermissionDenied(f"too many symlinks on the way to {path}")
+            target = os.path.realpath(step)
+            _walk(target, uid, links + 1)
+            current = target
+        else:
+            current = step
+
+
+def _check_link_or_dir(path: str, st: os.stat_result, uid: int) -> None:
+    if st.st_uid not in (uid, 0):
+        kind = "symlink" if stat.S_ISLNK(st.st_mode) else "directory"
+        raise PermissionDenied(
+            f"the {kind} {path} belongs to {owner_name(st.st_uid)}, who could redirect "
+            f"nxuskit's socket: {_FIX}"
+        )
+    if stat.S_ISLNK(st.st_mode):
+        return
+    if not stat.S_ISDIR(st.st_mode):
+        raise PermissionDenied(f"{path} is not a directory")
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        if st.st_uid == 0 and st.st_mode & stat.S_ISVTX:
+            return  # /tmp and its kind: others may add names, never replace ours
+        raise PermissionDenied(
+            f"{path} can be written by other users (mode {mode_text(st)}, owner "
+            f"{owner_name(st.st_uid)}), who could replace what is in it: {_FIX}"
+        )
+
+
+def check_private_directory(directory: str, uid: int | None = None) -> None:
+    """``directory`` (which must exist) is a real directory of this user, closed to others.
+
+    Raises PermissionDenied naming the directory, its owner or mode, and the fix.
+    """
+    uid = os.geteuid() if uid is None else uid
+    try:
+        st = os.lstat(directory)
+    except OSError as exc:
+        raise PermissionDenied(f"cannot check {directory}: {exc.strerror}") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise PermissionDenied(
+            f"{directory} is a symlink: nxuskit's socket directory must be a real directory; "
+            "remove the link and let nxuskit create it"
+        )
+    if not stat.S_ISDIR(st.st_mode):
+        raise PermissionDenied(f"{directory} is not a directory: move it away")
+    if st.st_uid != uid:
+        raise PermissionDenied(
+            f"{directory} belongs to {owner_name(st.st_uid)}, not to you ({owner_name(uid)}): "
+            f"nxuskit will not use it; {_FIX}"
+        )
+    if st.st_mode & 0o077:
+        raise PermissionDenied(_open_to_others(directory, st))
+
+
+def _open_to_others(directory: str, st: os.stat_result) -> str:
+    problem = f"{directory} is open to other users (mode {mode_text(st)})"
+    # Only nxuskit's own directory may be tightened; anything else (/tmp, a home
+    # directory, a shared project folder) is someone's choice: pick another place instead.
+    if os.path.basename(directory) == "nxuskit" and not st.st_mode & stat.S_ISVTX:
+        return f"{problem}: run chmod 700 {directory}"
+    return (
+        f"{problem}: the socket needs a directory of its own, like "
+        f"{os.path.join(directory, 'nxuskit', 'nxuskitd.sock')} or the default in "
+        "$XDG_RUNTIME_DIR (set it with --socket or NXUSKIT_SOCKET)"
+    )
+
+
+def make_private_directory(directory: str) -> None:
+    """Create ``directory`` 0700 (and its missing parents 0700), then check the chain above
+    it and that it is private (``check_socket_directory``). An existing one is checked,
+    never changed.
+
+    Raises PermissionDenied (a directory on the way is not safe) or OSError (cannot create).
+    """
+    uid = os.geteuid()
+    path = os.path.abspath(directory)
+    check_directory_chain(os.path.dirname(path), uid)
+    missing = []
+    while not os.path.lexists(path):
+        missing.append(path)
+        path = os.path.dirname(path)
+    for path in reversed(missing):
+        try:  # noqa: SIM105 - contextlib.suppress would cost every app an import
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            pass  # made meanwhile (a client, the daemon, or someone else): judged below
+        check_directory_chain(os.path.dirname(path), uid)
+    check_socket_directory(directory, uid)
+
+
+def check_socket_directory(directory: str, uid: int | None = None) -> None:
+    """The chain above ``directory`` passes, and ``directory`` itself is private.
+
+    Raises PermissionDenied naming what is wrong.
+    """
+    uid = os.geteuid() if uid is None else uid
+    check_directory_chain(os.path.dirname(os.path.abspath(directory)), uid)
+    check_private_directory(directory, uid)
+
+
+def peer_uid(sock: socket.socket) -> int | None:
+    """The uid of the process at the other end of a connected Unix socket, or None when
+    this OS cannot tell (then nothing may be sent)."""
+    if sys.platform.startswith("linux"):
+        creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        return int(struct.unpack("3i", creds)[1])
+    if sys.platform == "darwin" or "bsd" in sys.platform:
+        # struct xucred {u_int cr_version; uid_t cr_uid; short cr_ngroups; gid_t cr_groups[16]}
+        # at level SOL_LOCAL (0), option LOCAL_PEERCRED (1). Designed from the headers; not
+        # run here (no macOS or BSD machine in CI).
+        creds = sock.getsockopt(0, 1, struct.calcsize("IIh16I"))
+        return int(struct.unpack_from("II", creds)[1])
+    return None
+
+
+def check_peer(sock: socket.socket, path: str) -> None:
+    """Refuse a daemon that is not this user's (call before sending anything)."""
+    me = os.geteuid()
+    try:
+        uid = peer_uid(sock)
+    except OSError:
+        uid = None
+    if uid is None:
+        raise PermissionDenied(
+            f"cannot tell who serves {path} on this system, so nothing was sent to it"
+        )
+    if uid != me:
+        raise PermissionDenied(
+            f"refusing {path}: it is served by {owner_name(uid)}, not by you "
+            f"({owner_name(me)}), so nothing was sent to it; {_FIX}"
+        )
