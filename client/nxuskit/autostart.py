@@ -64,22 +64,23 @@ def daemon_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
 
 def daemon_command() -> list[str]:
     """How to run this installation's nxuskitd: the program installed beside this
-    interpreter, else the one on PATH, else this interpreter with ``-m nxuskitd``.
+    interpreter when this installation has the daemon's dependencies (``nxuskit[daemon]``),
+    else the one on PATH, else this interpreter with ``-m nxuskitd``.
 
     Raises DaemonUnavailable when nxuskitd is not installed at all.
     """
+    import importlib.util
     import shutil
     import sysconfig
 
     beside = os.path.join(sysconfig.get_path("scripts"), "nxuskitd")
-    if os.access(beside, os.X_OK):
+    complete = all(importlib.util.find_spec(name) for name in ("anyio", "msgspec"))
+    if complete and os.access(beside, os.X_OK):
         return [beside]
     found = shutil.which("nxuskitd")
-    if found:
+    if found and (not complete or os.path.realpath(found) != os.path.realpath(beside)):
         return [found]
-    import importlib.util
-
-    if importlib.util.find_spec("nxuskitd") is not None:
+    if complete and importlib.util.find_spec("nxuskitd") is not None:
         return [sys.executable, "-m", "nxuskitd"]
     raise DaemonUnavailable(
         "nxuskitd is not installed here, so it cannot be started: install it with "
