@@ -101,6 +101,13 @@ AUTHENTICATED = "authenticated"
 NOT_AUTHENTICATED = "not_authenticated"
 NOT_REQUIRED = "not_required"
 
+# Where credentials live: the kinds of store a daemon can serve from (``--store``,
+# ``store.migrate``'s ``to``, ``store.kind`` in answers), in the order ``auto`` prefers them.
+STORE_KINDS = ("keyring", "file")
+
+# How a daemon was started (``daemon.status``'s ``started_by``).
+STARTED_BY = ("hand", "autostart", "systemd", "launchd")
+
 # Values of ``auth_method`` / ``auth_methods``.
 API_KEY = "api_key"
 OAUTH = "oauth"
