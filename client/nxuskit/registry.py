@@ -57,6 +57,18 @@ def plain_name(name: object) -> bool:
     return isinstance(name, str) and len(name) <= 24 and _NAME_CHARS.issuperset(name.lower())
 
 
+_ASCII_LOWER = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}
+
+
+def normalize_name(name: str) -> str:
+    """How every nxuskit client matches a provider name (docs/protocol.md section 7):
+    surrounding ASCII spaces, tabs, CRs and LFs are ignored, and ASCII letters match
+    without regard to case. Nothing else is changed (no Unicode case folding or other
+    whitespace), so that Go, Rust, TypeScript and Python agree on every spelling
+    (clients/conformance/vectors.json)."""
+    return name.strip(" \t\r\n").translate(_ASCII_LOWER)
+
+
 def shown_name(name: object) -> str:
     """``name`` quoted when it looks like a provider name; never echo what may be a key."""
     return repr(name) if plain_name(name) else "(that name)"
@@ -96,8 +108,8 @@ class Registry:
                 self._broken.update(dict.fromkeys(spec.aliases, self.broken[spec.name]))
 
     def find(self, name: str) -> ProviderSpec | None:
-        """The provider called ``name`` (or aliased so), or None."""
-        return self._by_name.get(name.strip().lower())
+        """The provider called ``name`` (or aliased so), or None (see ``normalize_name``)."""
+        return self._by_name.get(normalize_name(name))
 
     def get(self, name: str) -> ProviderSpec:
         """The provider called ``name``. Raises ConfigError when its config.toml entry is
@@ -106,7 +118,7 @@ class Registry:
         spec = self.find(name) if isinstance(name, str) else None
         if spec is not None:
             return spec
-        problem = self._broken.get(name.strip().lower()) if isinstance(name, str) else None
+        problem = self._broken.get(normalize_name(name)) if isinstance(name, str) else None
         if problem is not None:
             raise ConfigError(problem.message)
         if self.error is not None:
