@@ -16,6 +16,7 @@ command -v setpriv >/dev/null || need+=(util-linux)
     || need+=(dbus)
 command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring)
 command -v secret-tool >/dev/null || need+=(libsecret-tools)
+command -v go >/dev/null || need+=(golang-go)  # the Go client's suite (clients/go: go test)
 [ ${#need[@]} -eq 0 ] && exit 0
 if ! command -v apt-get >/dev/null; then
     echo "install these packages for the full test suite: ${need[*]}" >&2
