@@ -164,7 +164,8 @@ func (c *Client) AuthStatus(ctx context.Context, provider, apiKey string) (Statu
 	}
 	if p.RequiresAuth() && apiKey != "" {
 		return Status{Provider: p.Name, Status: Authenticated, Source: SourceExplicit,
-			AuthMethods: p.AuthMethods, AuthMethod: AuthMethodAPIKey, DisplayName: p.DisplayName}, nil
+			AuthMethods: append([]string{}, p.AuthMethods...), AuthMethod: AuthMethodAPIKey,
+			DisplayName: p.DisplayName}, nil
 	}
 	if !p.RequiresAuth() || c.fromEnv(p) != "" {
 		return c.statusOf(p, nil), nil

@@ -204,7 +204,9 @@ func (c *connection) refusal(line []byte) error {
 	if json.Unmarshal(message.Error, &wire) != nil {
 		return nil
 	}
-	return fromWire(&wire)
+	refused := fromWire(&wire)
+	refused.cause = errOutOfStep
+	return refused
 }
 
 func (c *connection) decode(line []byte) (json.RawMessage, error) {
@@ -277,7 +279,8 @@ func (c *connection) stale() bool {
 		return true
 	}
 	raw, err := c.conn.SyscallConn()
-	if err != nil {
+	// A past deadline (the last call's, after a long idle) would keep the peek from running.
+	if err != nil || c.conn.SetReadDeadline(time.Time{}) != nil {
 		return true
 	}
 	gone := false

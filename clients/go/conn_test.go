@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -150,5 +151,70 @@ func TestALooseSocketDirectoryIsRefusedBeforeConnecting(t *testing.T) {
 	_, err := NewClient(Options{}).AuthResolve(testContext(t), "openai", "")
 	if !errors.Is(err, ErrPermissionDenied) || !strings.Contains(err.Error(), "chmod 700 "+box.root+"/run/nxuskit") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+func TestAConnectionTheDaemonClosedIsStaleEvenPastItsDeadline(t *testing.T) {
+	box := newSandbox(t)
+	closeNow := make(chan struct{})
+	box.fakeServer(t, func(conn net.Conn) {
+		reader := bufio.NewReader(conn)
+		if _, err := reader.ReadString('\n'); err == nil {
+			_, _ = conn.Write([]byte(helloAnswer))
+		}
+		<-closeNow
+	})
+	opened, err := dial(testContext(t), box.socket, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer opened.close()
+	// as when the last call's deadline passed while the connection sat idle
+	_ = opened.(*connection).conn.SetDeadline(time.Unix(1, 0))
+	if opened.stale() {
+		t.Fatal("an open, quiet connection is not stale")
+	}
+	close(closeNow)
+	waitUntil(t, "the closed connection looks stale", opened.stale)
+}
+
+func TestOnlyRetrySafeRequestsAreSentAgainAfterALostAnswer(t *testing.T) {
+	box := newSandbox(t)
+	received := make(chan string, 16)
+	var connections atomic.Int32
+	box.fakeServer(t, func(conn net.Conn) {
+		count := connections.Add(1)
+		reader := bufio.NewReader(conn)
+		if _, err := reader.ReadString('\n'); err != nil {
+			return
+		}
+		_, _ = conn.Write([]byte(helloAnswer))
+		request, err := reader.ReadString('\n')
+		if err != nil {
+			return
+		}
+		received <- request
+		if count%2 == 1 {
+			return // closes without answering: the answer is lost
+		}
+		_, _ = conn.Write([]byte(`{"jsonrpc":"2.0","id":2,"result":{"provider":"openai","secret":"sk-second",` +
+			`"source":"store","auth_method":"api_key","expires_at":null}}` + "\n"))
+		_, _ = io.Copy(io.Discard, reader)
+	})
+	client := NewClient(Options{})
+	defer client.Close()
+	r, err := client.AuthResolve(testContext(t), "openai", "")
+	if err != nil || r.Secret != "sk-second" || len(received) != 2 {
+		t.Fatalf("auth.resolve is retry-safe: got %v, %v after %d sends", r, err, len(received))
+	}
+	client.Close()
+	<-received
+	<-received
+	_, err = client.Call(testContext(t), "auth.report_invalid", map[string]any{"provider": "openai"})
+	if !errors.Is(err, ErrDaemonUnavailable) || !strings.Contains(err.Error(), "closed the connection before answering") {
+		t.Fatalf("got %v", err)
+	}
+	if len(received) != 1 {
+		t.Fatalf("auth.report_invalid was sent %d times; it must never be sent twice", len(received))
 	}
 }

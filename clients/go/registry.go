@@ -48,7 +48,14 @@ var builtins = func() []Provider {
 }()
 
 // BuiltinProviders returns the built-in providers, in registry order.
-func BuiltinProviders() []Provider { return append([]Provider(nil), builtins...) }
+func BuiltinProviders() []Provider {
+	copied := make([]Provider, len(builtins))
+	for i, p := range builtins {
+		p.Aliases, p.AuthMethods = append([]string{}, p.Aliases...), append([]string{}, p.AuthMethods...)
+		copied[i] = p
+	}
+	return copied
+}
 
 // normalizeName is how every nxuskit client matches a provider name: surrounding ASCII
 // spaces, tabs, CRs and LFs are ignored, and ASCII letters match without regard to
@@ -155,23 +162,24 @@ func fileStamp(info os.FileInfo) string {
 func (c *Client) lookup(ctx context.Context) (*registry, error) {
 	c.setUp()
 	path := configPath(c.getenv)
+	stamp := "absent"
 	info, err := os.Stat(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return newRegistry(builtins, path, ""), nil
-	}
-	if err != nil {
+	if err == nil {
+		stamp = fileStamp(info)
+	} else if !errors.Is(err, os.ErrNotExist) {
 		return newRegistry(builtins, path, "cannot read "+path+": "+reason(err)), nil
 	}
-	stamp := fileStamp(info)
 	cache := &c.registry
 	cache.mu.Lock()
 	defer cache.mu.Unlock()
 	if cache.reg != nil && cache.path == path && cache.stamp == stamp {
 		return cache.reg, nil
 	}
-	reg, err := c.providerList(ctx, path)
-	if err != nil {
-		return nil, err
+	reg := newRegistry(builtins, path, "")
+	if err == nil {
+		if reg, err = c.providerList(ctx, path); err != nil {
+			return nil, err
+		}
 	}
 	if reg.fileError == "" { // a refused file is asked about again: a fix may be elsewhere
 		cache.reg, cache.path, cache.stamp = reg, path, stamp
