@@ -23,7 +23,7 @@ func TestEmbeddedProvidersEqualTheConformanceFile(t *testing.T) {
 	}
 	if !bytes.Equal(original, providersJSON) {
 		t.Fatal("clients/go/providers.json differs from clients/conformance/providers.json: " +
-			"copy it again (cp ../conformance/providers.json .)")
+			"copy it again with go generate (or cp ../conformance/providers.json .)")
 	}
 }
 

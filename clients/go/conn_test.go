@@ -21,7 +21,7 @@ const helloAnswer = `{"jsonrpc":"2.0","id":1,"result":{"protocol":1,"version":"0
 	`"store":{"kind":"file","description":"test","reason":"test"}}}` + "\n"
 
 func TestARefusalIsReadEvenWhenTheFirstWriteFailsWithEPIPE(t *testing.T) {
-	pair, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	pair, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 // exists, the daemon's provider.list (Go's standard library reads no TOML), asked once
 // and again whenever the file changes (docs/protocol.md section 7).
 
+//go:generate cp ../conformance/providers.json providers.json
 //go:embed providers.json
 var providersJSON []byte
 
