@@ -54,6 +54,7 @@ export declare class Client {
     private connectionPath;
     private opening;
     private registryCache;
+    /** Throws InvalidArgument for a `timeout` that is not a positive number of seconds. */
     constructor(options?: ClientOptions);
     /** The socket this client talks to (now). */
     path(): string;

@@ -22,6 +22,7 @@ Object.defineProperty(exports, "__esModule", { value: true });
 exports.Client = exports.DEFAULT_TIMEOUT = void 0;
 exports.timeoutFromEnv = timeoutFromEnv;
 const node_fs_1 = require("node:fs");
+const node_path_1 = require("node:path");
 const answers_1 = require("./answers");
 const autostart_1 = require("./autostart");
 const connection_1 = require("./connection");
@@ -74,8 +75,12 @@ class Client {
     connectionPath = "";
     opening;
     registryCache;
+    /** Throws InvalidArgument for a `timeout` that is not a positive number of seconds. */
     constructor(options = {}) {
-        this.socketPath = options.socketPath;
+        if (options.timeout !== undefined && !(options.timeout > 0 && options.timeout < 86400)) {
+            throw new errors_1.InvalidArgument(`timeout ${options.timeout}: give the seconds to wait, like 30`);
+        }
+        this.socketPath = options.socketPath === undefined ? undefined : (0, node_path_1.resolve)(options.socketPath);
         this.autostart = options.autostart;
         this.timeout = options.timeout;
         this.env = options.env ?? process.env;

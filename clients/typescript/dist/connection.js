@@ -112,6 +112,7 @@ class Connection {
             await new Promise((resolve) => {
                 const timer = setTimeout(resolve, graceMs);
                 this.wake = () => {
+                    this.wake = undefined;
                     clearTimeout(timer);
                     resolve();
                 };

@@ -19,6 +19,7 @@
  */
 
 import { statSync } from "node:fs";
+import { resolve } from "node:path";
 
 import { AuthStatus, Resolution, resultObject } from "./answers";
 import { autostartEnabled, startDaemon } from "./autostart";
@@ -107,8 +108,12 @@ export class Client {
   private opening: Promise<Transport> | undefined;
   private registryCache: { path: string; stamp: string | null; registry: Registry } | undefined;
 
+  /** Throws InvalidArgument for a `timeout` that is not a positive number of seconds. */
   constructor(options: ClientOptions = {}) {
-    this.socketPath = options.socketPath;
+    if (options.timeout !== undefined && !(options.timeout > 0 && options.timeout < 86400)) {
+      throw new InvalidArgument(`timeout ${options.timeout}: give the seconds to wait, like 30`);
+    }
+    this.socketPath = options.socketPath === undefined ? undefined : resolve(options.socketPath);
     this.autostart = options.autostart;
     this.timeout = options.timeout;
     this.env = options.env ?? process.env;

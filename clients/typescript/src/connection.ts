@@ -146,6 +146,7 @@ export class Connection implements Transport {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, graceMs);
         this.wake = () => {
+          this.wake = undefined;
           clearTimeout(timer);
           resolve();
         };

@@ -96,9 +96,10 @@ export async function startDaemon(box, ...args) {
     stdio: ["ignore", log, log],
   });
   closeSync(log);
-  const exited = new Promise((resolve) =>
-    child.once("exit", (code, signal) => resolve(code ?? signal)),
-  );
+  const exited = new Promise((resolve) => {
+    child.once("exit", (code, signal) => resolve(code ?? signal));
+    child.once("error", (error) => resolve(error)); // not installed: said below
+  });
   let gone = false;
   exited.then(() => {
     gone = true;
