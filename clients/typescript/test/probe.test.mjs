@@ -75,3 +75,16 @@ test("a key set here resolves in Python, and one set in Python resolves here", a
   await python('import nxuskit; assert nxuskit.auth_remove_credential("claude")');
   assert.match((await probe("resolve", "claude")).stderr, /not_authenticated/);
 });
+
+test("a script that never closes its connection still exits when done", async () => {
+  await probe("set", "xai", "sk-xai-exits");
+  const script = `require(${JSON.stringify(join(PACKAGE_DIR, "dist", "index.js"))})
+    .authResolve("xai").then((resolution) => console.log(resolution.source));`;
+  // An idle connection that kept the event loop alive would hang here until the timeout.
+  const done = await run(process.execPath, ["-e", script], {
+    env: sandbox.box.env,
+    timeout: 15_000,
+  });
+  assert.equal(done.stdout, "store\n");
+  await probe("remove", "xai");
+});
