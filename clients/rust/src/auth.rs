@@ -12,8 +12,9 @@ use crate::registry::Provider;
 
 /// The provider's key from this process's environment: `None` when unset or empty.
 fn from_env(spec: &Provider) -> Result<Option<String>> {
-    let Some(name) = &spec.env else {
-        return Ok(None);
+    let name = match &spec.env {
+        Some(name) => name,
+        None => return Ok(None),
     };
     match std::env::var_os(name) {
         Some(value) if !value.is_empty() => value.into_string().map(Some).map_err(|_| {
@@ -98,7 +99,7 @@ impl Client {
     ) -> Result<AuthStatus> {
         let registry = self.registry()?;
         let spec = registry.get(provider)?;
-        let local = if explicit.is_some_and(|key| !key.is_empty()) {
+        let local = if explicit.map_or(false, |key| !key.is_empty()) {
             Some(Source::Explicit)
         } else {
             from_env(spec)?.map(|_| Source::Env)

@@ -74,7 +74,7 @@ pub fn enabled() -> bool {
 pub fn daemon_environment() -> Vec<(OsString, OsString)> {
     std::env::vars_os()
         .filter(|(name, _)| {
-            name.to_str().is_some_and(|name| {
+            name.to_str().map_or(false, |name| {
                 DAEMON_ENVIRONMENT.contains(&name)
                     || PREFIXES.iter().any(|prefix| name.starts_with(prefix))
             })
@@ -87,7 +87,9 @@ pub fn daemon_program() -> Result<PathBuf> {
     let search = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&search)
         .map(|dir| dir.join("nxuskitd"))
-        .find(|candidate| candidate.metadata().is_ok_and(|m| m.is_file() && m.mode() & 0o111 != 0))
+        .find(|candidate| {
+            candidate.metadata().map_or(false, |m| m.is_file() && m.mode() & 0o111 != 0)
+        })
         .ok_or_else(|| {
             unavailable(
                 "nxuskitd is not on PATH, so it cannot be started: install it with pip install \

@@ -238,8 +238,9 @@ impl Client {
     /// daemon's `provider.list` (asked again when the file changes).
     pub fn registry(&self) -> Result<Arc<Registry>> {
         let config = paths::config_path();
-        let Ok(metadata) = std::fs::metadata(&config) else {
-            return Ok(Registry::builtin());
+        let metadata = match std::fs::metadata(&config) {
+            Ok(metadata) => metadata,
+            Err(_) => return Ok(Registry::builtin()),
         };
         let stamp = (
             metadata.dev(),

@@ -255,8 +255,9 @@ impl Transport for Connection {
             Ok(None) => return Err(Failure::Closed),
             Err(error) => return Err(self.io_failure(method, &error)),
         };
-        let Ok(mut message) = json::parse_bytes(&reply) else {
-            return Err(protocol_error("the daemon sent a line that is not JSON"));
+        let mut message = match json::parse_bytes(&reply) {
+            Ok(message) => message,
+            Err(_) => return Err(protocol_error("the daemon sent a line that is not JSON")),
         };
         let id = message.get("id").and_then(Value::as_number).and_then(json::Number::as_u64);
         if id != Some(self.next_id) {
@@ -291,7 +292,10 @@ mod tests {
         drop(server); // closed before reading anything: the client's write gets EPIPE
         let mut connection = Connection::from_stream(Path::new("/test.sock"), client);
         let failure = connection.call("daemon.hello", &Value::object([])).unwrap_err();
-        let Failure::Broken(error) = failure else { panic!("{failure:?}") };
+        let error = match failure {
+            Failure::Broken(error) => error,
+            other => panic!("{other:?}"),
+        };
         assert_eq!(error.kind(), ErrorKind::DaemonBusy);
         assert!(error.message().contains("connection limit"));
     }

@@ -21,7 +21,7 @@ fn invalid(message: String) -> Error {
 /// included. (A lone surrogate, which the daemon also refuses, cannot occur in a Rust
 /// `str`.)
 pub fn check_secret(value: &str) -> Result<&str> {
-    let secret = value.trim_matches(EDGE_WHITESPACE);
+    let secret = value.trim_matches(|c| EDGE_WHITESPACE.contains(&c));
     if secret.is_empty() {
         return Err(invalid("the credential is empty: pass the API key itself".to_owned()));
     }

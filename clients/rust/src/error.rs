@@ -125,11 +125,14 @@ impl Error {
     /// panic; a malformed object is a [`ErrorKind::ProtocolError`].
     pub fn from_wire(error: &crate::json::Value) -> Error {
         let code = error.get("code").and_then(|code| code.as_number()).and_then(|n| n.as_i64());
-        let Some(code) = code else {
-            return Error::new(
-                ErrorKind::ProtocolError,
-                "the daemon sent a malformed error object",
-            );
+        let code = match code {
+            Some(code) => code,
+            None => {
+                return Error::new(
+                    ErrorKind::ProtocolError,
+                    "the daemon sent a malformed error object",
+                );
+            }
         };
         let message = error.get("message").and_then(|text| text.as_str());
         let message = message.unwrap_or("the daemon reported an error without a message");

@@ -43,7 +43,7 @@ pub mod registry;
 mod sys;
 mod trust;
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, PoisonError};
 
 pub use answers::{AuthStatus, Resolution, Source, Status};
 pub use client::{timeout_from_env, Client, DEFAULT_TIMEOUT, RETRY_SAFE};
@@ -53,8 +53,14 @@ pub use registry::{Provider, Registry};
 
 /// The per-process [`Client`] the functions below use.
 pub fn default_client() -> &'static Client {
-    static DEFAULT: OnceLock<Client> = OnceLock::new();
-    DEFAULT.get_or_init(Client::new)
+    static DEFAULT: Mutex<Option<&'static Client>> = Mutex::new(None);
+    let mut slot = DEFAULT.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(client) = *slot {
+        return client;
+    }
+    let client: &'static Client = Box::leak(Box::new(Client::new())); // lives as long as the process
+    *slot = Some(client);
+    client
 }
 
 /// Resolve `provider`'s credential: `explicit` (when given and non-empty), else its

@@ -8,7 +8,7 @@
 //! Matching ignores surrounding ASCII spaces, tabs, CRs and LFs, and the case of ASCII
 //! letters, nothing else: `" GPT\n"` is `openai`, `"\u{feff}gpt"` is unknown.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::json::{self, Value};
@@ -47,7 +47,7 @@ impl Provider {
 /// How every nxuskit client matches a provider name: surrounding ASCII spaces, tabs, CRs
 /// and LFs are ignored, ASCII letters match without case; nothing else changes.
 pub fn normalize_name(name: &str) -> String {
-    name.trim_matches([' ', '\t', '\r', '\n']).to_ascii_lowercase()
+    name.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n')).to_ascii_lowercase()
 }
 
 /// True when `name` may be shown in a message: short, of provider-name characters only.
@@ -115,16 +115,16 @@ fn provider_from(entry: &Value) -> Result<Provider> {
 impl Registry {
     /// The built-in registry (embedded `providers.json`).
     pub fn builtin() -> Arc<Registry> {
-        static BUILTIN: OnceLock<Arc<Registry>> = OnceLock::new();
-        BUILTIN
-            .get_or_init(|| {
-                let value = json::parse(BUILTIN_JSON).expect("the embedded providers.json is JSON");
-                let providers = value.get("providers").and_then(Value::as_array).unwrap_or(&[]);
-                let providers = providers.iter().map(provider_from).collect::<Result<_>>();
-                let providers = providers.expect("the embedded providers.json has whole entries");
-                Arc::new(Registry { providers, ..Registry::default() })
-            })
-            .clone()
+        static BUILTIN: Mutex<Option<Arc<Registry>>> = Mutex::new(None);
+        let mut slot = BUILTIN.lock().unwrap_or_else(PoisonError::into_inner);
+        let registry = slot.get_or_insert_with(|| {
+            let value = json::parse(BUILTIN_JSON).expect("the embedded providers.json is JSON");
+            let providers = value.get("providers").and_then(Value::as_array).unwrap_or(&[]);
+            let providers = providers.iter().map(provider_from).collect::<Result<_>>();
+            let providers = providers.expect("the embedded providers.json has whole entries");
+            Arc::new(Registry { providers, ..Registry::default() })
+        });
+        registry.clone()
     }
 
     /// The registry from a `provider.list` result (entries with an `error` are broken).

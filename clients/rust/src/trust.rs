@@ -58,8 +58,9 @@ fn walk(path: &Path, uid: u32, links: usize) -> Result<()> {
     let mut current = PathBuf::from("/");
     check_link_or_dir(&current, &lstat(&current)?, uid)?;
     for component in path.components() {
-        let Component::Normal(name) = component else {
-            continue;
+        let name = match component {
+            Component::Normal(name) => name,
+            _ => continue,
         };
         let step = current.join(name);
         let metadata = match fs::symlink_metadata(&step) {
@@ -146,7 +147,7 @@ pub fn check_private_directory(directory: &Path, uid: u32) -> Result<()> {
     if mode & 0o077 != 0 {
         let problem = format!("{shown} is open to other users (mode {:04o})", mode & 0o7777);
         // Only nxuskit's own directory may be tightened; /tmp or a home is someone's choice.
-        if directory.file_name().is_some_and(|name| name == "nxuskit") && mode & STICKY == 0 {
+        if directory.file_name() == Some(std::ffi::OsStr::new("nxuskit")) && mode & STICKY == 0 {
             return Err(denied(format!("{problem}: run chmod 700 {shown}")));
         }
         return Err(denied(format!(
@@ -195,11 +196,14 @@ pub fn make_private_directory(directory: &Path) -> Result<()> {
 /// Refuse a daemon that is not this user's (call before sending anything).
 pub fn check_peer(stream: &UnixStream, path: &Path) -> Result<()> {
     let me = sys::effective_uid();
-    let Ok(uid) = sys::peer_uid(stream) else {
-        return Err(denied(format!(
-            "cannot tell who serves {} on this system, so nothing was sent to it",
-            path.display()
-        )));
+    let uid = match sys::peer_uid(stream) {
+        Ok(uid) => uid,
+        Err(_) => {
+            return Err(denied(format!(
+                "cannot tell who serves {} on this system, so nothing was sent to it",
+                path.display()
+            )));
+        }
     };
     if uid != me {
         return Err(denied(format!(

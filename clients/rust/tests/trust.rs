@@ -77,7 +77,7 @@ impl Drop for Fake {
 fn fake_daemon_of_nobody(sandbox: &Sandbox) -> (Fake, PathBuf, PathBuf) {
     let theirs = sandbox.root.join("attacker");
     fs::DirBuilder::new().mode(0o700).create(&theirs).unwrap();
-    std::os::unix::fs::chown(&theirs, Some(NOBODY), Some(NOBODY)).unwrap();
+    common::chown(&theirs, NOBODY);
     let (socket, record) = (theirs.join("s.sock"), theirs.join("received"));
     let mut child = Command::new("setpriv")
         .args([format!("--reuid={NOBODY}"), format!("--regid={NOBODY}"), "--clear-groups".into()])
@@ -132,7 +132,7 @@ fn a_socket_directory_of_another_user_or_open_to_others_is_refused() {
     assert!(open.message().contains("open to other users (mode 0755): run chmod 700"), "{open}");
     if common::is_root() {
         fs::set_permissions(&directory, fs::Permissions::from_mode(0o700)).unwrap();
-        std::os::unix::fs::chown(&directory, Some(NOBODY), Some(NOBODY)).unwrap();
+        common::chown(&directory, NOBODY);
         let theirs = client.auth_resolve("openai", None).unwrap_err();
         assert_eq!(theirs.kind(), ErrorKind::PermissionDenied);
         assert!(theirs.message().contains(&format!("belongs to uid {NOBODY}")), "{theirs}");

@@ -42,6 +42,12 @@ pub fn send_signal(pid: u32, signal: i32) {
     unsafe { kill(pid as i32, signal) };
 }
 
+/// Give `path` to uid and gid `owner` (std's chown is newer than Debian 12's Rust).
+pub fn chown(path: &Path, owner: u32) {
+    let done = Command::new("chown").arg(format!("{owner}:{owner}")).arg(path).status().unwrap();
+    assert!(done.success(), "chown {owner} {}", path.display());
+}
+
 pub fn is_root() -> bool {
     // SAFETY: geteuid takes nothing.
     unsafe { geteuid() == 0 }
@@ -163,7 +169,10 @@ impl Sandbox {
         let marker = self.root.to_string_lossy().into_owned();
         let mut pids = Vec::new();
         for entry in fs::read_dir("/proc").unwrap().flatten() {
-            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+            let pid = match entry.file_name().to_string_lossy().parse::<u32>() {
+                Ok(pid) => pid,
+                Err(_) => continue,
+            };
             let read = |name: &str| fs::read(entry.path().join(name)).unwrap_or_default();
             let cmdline = String::from_utf8_lossy(&read("cmdline")).into_owned();
             let zombie = String::from_utf8_lossy(&read("status")).contains("State:\tZ");
