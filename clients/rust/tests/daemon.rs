@@ -108,6 +108,12 @@ fn errors_are_typed_and_never_show_a_secret() {
         assert!(!shown.contains(key) && !shown.contains("Xy7Q"), "{shown}");
     }
     assert!(format!("{resolution:?}").contains("***"));
+    let timeout = sandbox.probe(&["resolve", "openai"], &[("NXUSKIT_TIMEOUT", "soon")]);
+    assert!(
+        stderr(&timeout).starts_with("probe: invalid_params: NXUSKIT_TIMEOUT=\"soon\""),
+        "{}",
+        stderr(&timeout)
+    );
     let probe = sandbox.probe(&["resolve", "nope"], &[]);
     assert_eq!(probe.status.code(), Some(1));
     assert!(
