@@ -99,12 +99,19 @@ class Channel:
         """The socket this client talks to (now)."""
         return self.socket_path or paths.socket_path()
 
-    def _may_start(self) -> bool:
+    def may_start(self) -> bool:
+        """Whether this client starts a daemon when none runs: ``autostart``, else
+        unless ``NXUSKIT_AUTOSTART=0``."""
         if self.autostart is not None:
             return self.autostart
         from nxuskit import autostart
 
         return autostart.enabled()
+
+    def wait_limit(self) -> float:
+        """Seconds this client waits for an answer: ``timeout``, else ``NXUSKIT_TIMEOUT``,
+        else 30. Raises InvalidArgument for an NXUSKIT_TIMEOUT that is no number."""
+        return self.timeout if self.timeout is not None else timeout_from_env()
 
     def open_connection(self) -> Transport:
         """A new connection of its own (the caller closes it): for a call that blocks long,
@@ -114,11 +121,11 @@ class Channel:
         DaemonNotAnswering, PermissionDenied, VersionMismatch.
         """
         path = self.path()
-        timeout = self.timeout if self.timeout is not None else timeout_from_env()
+        timeout = self.wait_limit()
         try:
             return self._connect(path, timeout)
         except NotRunning:
-            if not self._may_start():
+            if not self.may_start():
                 why = (
                     ""
                     if self.autostart is False

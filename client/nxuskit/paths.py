@@ -49,14 +49,25 @@ def socket_path() -> str:
     explicit = os.environ.get("NXUSKIT_SOCKET", "").strip()
     if explicit:
         return os.path.abspath(explicit)
+    return default_socket_path()
+
+
+def default_socket_path() -> str:
+    """The socket path in the runtime dir, whatever ``$NXUSKIT_SOCKET`` says (where a
+    systemd socket unit listens: ``%t/nxuskit/nxuskitd.sock``)."""
     return os.path.join(runtime_dir(), APP, SOCKET_NAME)
+
+
+def xdg_config_home() -> str:
+    """``$XDG_CONFIG_HOME``, default ``~/.config`` (where systemd reads user units too)."""
+    return _xdg("XDG_CONFIG_HOME", "~/.config")
 
 
 def config_dir() -> str:
     """The directory of config.toml."""
     if sys.platform == "darwin":
         return os.path.join(os.path.expanduser("~/Library/Application Support"), APP)
-    return os.path.join(_xdg("XDG_CONFIG_HOME", "~/.config"), APP)
+    return os.path.join(xdg_config_home(), APP)
 
 
 def config_path() -> str:
