@@ -24,9 +24,9 @@ def store_info() -> StoreInfo:
 
 def store_migrate(to: str) -> Migration:
     """Move every stored credential to the ``to`` store (one of ``protocol.STORE_KINDS``:
-    "keyring" or "file") and make the daemon use it from now on (``store.migrate``). Each
-    copy is read back and compared before its original is deleted; on any failure nothing
-    is deleted and the daemon keeps its store.
+    the OS keyring or the file) and make the daemon use it from now on (``store.migrate``).
+    Each copy is read back and compared before its original is deleted; on any failure
+    nothing is deleted and the daemon keeps its store.
 
     Raises InvalidArgument (``to`` is no store kind), StoreUnavailable (no usable OS
     keyring, or a copy failed), DaemonUnavailable, VersionMismatch.

@@ -33,9 +33,7 @@ def _error_line(result: subprocess.CompletedProcess[str]) -> str:
 
 
 @pytest.mark.parametrize("args", READ_ONLY, ids=" ".join)
-def test_a_command_that_only_looks_never_starts_a_daemon(
-    sandbox: Sandbox, args: list[str]
-) -> None:
+def test_a_command_that_only_looks_never_starts_a_daemon(sandbox: Sandbox, args: list[str]) -> None:
     result = run_cli(sandbox, *args, env=AUTOSTART_ALLOWED)
     assert result.returncode == 4, result.stderr
     line = _error_line(result)
