@@ -49,7 +49,7 @@ def socket_path() -> str:
     explicit = os.environ.get("NXUSKIT_SOCKET", "").strip()
     if explicit:
         return os.path.abspath(explicit)
-    return default_socket_path()
+    return os.path.join(runtime_dir(), APP, SOCKET_NAME)  # inlined: every call
 
 
 def default_socket_path() -> str:
@@ -67,7 +67,7 @@ def config_dir() -> str:
     """The directory of config.toml."""
     if sys.platform == "darwin":
         return os.path.join(os.path.expanduser("~/Library/Application Support"), APP)
-    return os.path.join(xdg_config_home(), APP)
+    return os.path.join(_xdg("XDG_CONFIG_HOME", "~/.config"), APP)  # inlined: every call
 
 
 def config_path() -> str:
