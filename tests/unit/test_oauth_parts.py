@@ -8,7 +8,8 @@ import re
 import pytest
 
 from nxuskit.errors import LoginFailed
-from nxuskit_cli.login import browser_available, format_expiry
+from nxuskit_cli.output import format_expiry
+from nxuskit_cli.provider_login import browser_available
 from nxuskitd.oauth import device, pages, pkce
 from nxuskitd.oauth.http import TokenError, clean
 from nxuskitd.oauth.tokens import TokenSet, needs_refresh, refresh_margin

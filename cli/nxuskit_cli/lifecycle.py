@@ -1,4 +1,4 @@
-"""What ``nxuskit-cli daemon install|uninstall|start|stop|logs`` do.
+"""The daemon's life: what ``nxuskit-cli daemon install|uninstall|start|stop|logs`` do.
 
 ``install`` and ``uninstall`` build a plan with the platform's service manager
 (``managers``: systemd user units on Linux, a LaunchAgent on macOS) and carry it out step
@@ -8,7 +8,8 @@ system without systemd) they refuse, saying why and pointing at ``--dry-run``.
 
 ``start``, ``stop`` and ``logs`` drive the service when it is installed, and otherwise the
 plain daemon: started in the background as a client would start it, stopped with SIGTERM,
-its log read from the file the autostarted daemon writes.
+its log read from the file the autostarted daemon writes. Each takes the invocation's
+Client, whose socket (``--socket``) is the one compared with the service's.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import subprocess
 import time
 
 from nxuskit import paths
+from nxuskit.client import Client
 from nxuskit_cli import managers, units
 from nxuskit_cli.output import ServiceError, note
 from nxuskit_cli.steps import Step, StopDaemon, running_daemon
@@ -52,9 +54,9 @@ def _managed(manager: managers.Manager) -> bool:
     return manager.unavailable() is None and manager.installed()
 
 
-def install(dry_run: bool) -> None:
+def install(client: Client, dry_run: bool) -> None:
     """Install nxuskitd as a service of this platform's manager and enable it."""
-    manager = managers.current()
+    manager = managers.current(client.path())
     if dry_run:
         reason = manager.unavailable()
         if reason:
@@ -62,10 +64,11 @@ def install(dry_run: bool) -> None:
     else:
         _require(manager, "installed")
     plan = manager.install(units.find_nxuskitd())
-    if paths.socket_path() != manager.socket():
+    if client.path() != manager.socket():
         note(
-            f"NXUSKIT_SOCKET is {paths.socket_path()} but the service listens on "
-            f"{manager.socket()}: unset NXUSKIT_SOCKET so that clients find it"
+            f"the socket here (--socket or NXUSKIT_SOCKET) is {client.path()} but the "
+            f"service listens on {manager.socket()}: unset NXUSKIT_SOCKET so that clients "
+            "find it"
         )
     carry_out(plan, dry_run)
     if not dry_run:
@@ -75,36 +78,34 @@ def install(dry_run: bool) -> None:
         )
 
 
-def uninstall(dry_run: bool) -> None:
+def uninstall(client: Client, dry_run: bool) -> None:
     """Stop, disable and remove the service (the stored credentials stay)."""
-    manager = managers.current()
+    manager = managers.current(client.path())
     if not dry_run:
         _require(manager, "uninstalled")
     carry_out(manager.uninstall(), dry_run)
 
 
-def start() -> None:
-    """Start the service, or (not installed) the daemon in the background."""
-    manager = managers.current()
+def start(client: Client) -> None:
+    """Start the service, or (not installed) the daemon in the background, as a client
+    would start it (whatever NXUSKIT_AUTOSTART says)."""
+    manager = managers.current(client.path())
     if _managed(manager):
         carry_out(manager.start(), dry_run=False)
         return
-    from nxuskit import autostart
-
-    socket = paths.socket_path()
-    autostart.start_daemon(socket)
-    info = running_daemon(socket) or {}
+    client.autostart = True
+    pid = client.daemon_status().pid
     print(
-        f"nxuskitd (pid {info.get('pid', '?')}) serves {socket}; it is not a service: "
+        f"nxuskitd (pid {pid}) serves {client.path()}; it is not a service: "
         "`nxuskit-cli daemon install` makes it one"
     )
 
 
-def stop() -> None:
+def stop(client: Client) -> None:
     """Stop the service (until ``start`` or the next login) and any other daemon on the
     socket; without a service, the daemon on the socket. Then say what will start it again."""
-    manager = managers.current()
-    socket = paths.socket_path()
+    manager = managers.current(client.path())
+    socket = client.path()
     managed = _managed(manager)
     # Who started it decides who starts it again: a service manager we do not drive here
     # (units found elsewhere) keeps listening after its daemon is stopped.
@@ -112,20 +113,23 @@ def stop() -> None:
     plan: list[Step] = manager.stop() if managed else []
     plan.append(StopDaemon(socket, outside_manager=managed))
     carry_out(plan, dry_run=False)
-    for line in restart_notes(manager if managed else None, (info or {}).get("started_by")):
+    started_by = info.started_by if info is not None else None
+    stopped = manager if managed else None
+    for line in restart_notes(stopped, started_by, client.may_start()):
         print(footer("", line))
 
 
-def restart_notes(stopped: managers.Manager | None, started_by: object) -> list[str]:
+def restart_notes(
+    stopped: managers.Manager | None, started_by: str | None, autostart: bool
+) -> list[str]:
     """What will start nxuskitd again after ``daemon stop``: a service manager's socket
-    that still listens, the next login, or any client's autostart."""
+    that still listens, the next login, or any client's autostart (``autostart``: whether
+    apps with this environment start it)."""
     listening = managers.BY_NAME.get(str(started_by)) if stopped is None else None
     if listening is not None:
         return [listening().still_listening() + "."]
-    from nxuskit import autostart
-
     notes = [stopped.after_stop() + "."] if stopped is not None else []
-    if autostart.enabled():
+    if autostart:
         notes.append(
             ("Until then, any" if notes else "Any") + " app using nxuskit (nxuskit-cli too) "
             "starts it again on its next request; NXUSKIT_AUTOSTART=0 in the app's "
@@ -139,16 +143,16 @@ def restart_notes(stopped: managers.Manager | None, started_by: object) -> list[
     return notes
 
 
-def logs(follow: bool, lines: int) -> int:
+def logs(client: Client, follow: bool, lines: int) -> int:
     """Show the daemon's log (the journal, or the log file); the exit status."""
-    manager = managers.current()
+    manager = managers.current(client.path())
     argv = manager.logs(follow, lines) if _managed(manager) else None
     if argv:
         try:
             return subprocess.run(argv, check=False).returncode
         except FileNotFoundError:
             raise ServiceError(f"{argv[0]} is not installed; cannot show the journal") from None
-    return _tail(managers.log_file(), follow, lines)
+    return _tail(paths.daemon_log_path(), follow, lines)
 
 
 def _tail(path: str, follow: bool, lines: int) -> int:

@@ -25,11 +25,12 @@ from typing import Annotated, Any
 
 import typer
 
-import nxuskit
-from nxuskit import protocol
+from nxuskit import __version__, protocol
+from nxuskit.client import Client
 from nxuskit.errors import InvalidArgument
 from nxuskit.provider import server_root
 from nxuskit.providers import BEARER, ProviderSpec
+from nxuskit_cli.options import JsonOption, client_of
 from nxuskit_cli.output import EXIT_UNREACHABLE, print_json
 
 VALID, REJECTED, UNREACHABLE, UNEXPECTED = "valid", "rejected", "unreachable", "unexpected"
@@ -45,7 +46,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def _headers(spec: ProviderSpec, secret: str | None) -> dict[str, str]:
-    headers = {"Accept": "application/json", "User-Agent": f"nxuskit-cli/{nxuskit.__version__}"}
+    headers = {"Accept": "application/json", "User-Agent": f"nxuskit-cli/{__version__}"}
     headers.update(spec.verify_headers)
     if secret is not None:
         name = "Authorization" if spec.key_header == BEARER else spec.key_header
@@ -115,9 +116,9 @@ def check(
     return {**outcome, "status": UNEXPECTED, "detail": detail}
 
 
-def _outcome(name: str, timeout: float) -> dict[str, Any]:
-    spec = nxuskit.load_registry().get(name)
-    resolution = nxuskit.auth_resolve(spec.name)  # NotAuthenticated when there is nothing
+def _outcome(client: Client, name: str, timeout: float) -> dict[str, Any]:
+    spec = client.load_registry().get(name)
+    resolution = client.auth_resolve(spec.name)  # NotAuthenticated when there is nothing
     return check(spec, resolution.secret, resolution.source, timeout)
 
 
@@ -130,13 +131,14 @@ def _print(outcomes: list[dict[str, Any]]) -> None:
 
 
 def verify(
+    ctx: typer.Context,
     provider: Annotated[
         str | None,
         typer.Argument(
             metavar="[PROVIDER]", help="One provider (default: every authenticated one)."
         ),
     ] = None,
-    json_output: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    json_output: JsonOption = False,
     timeout: Annotated[
         float, typer.Option(min=0.1, max=300, help="Seconds to wait for each provider.")
     ] = TIMEOUT,
@@ -148,12 +150,13 @@ def verify(
     1 when a provider rejects one (401/403), 13 when one cannot be reached or answers
     something else.
     """
+    client = client_of(ctx)
     if provider is not None:
-        outcomes = [_outcome(provider, timeout)]
+        outcomes = [_outcome(client, provider, timeout)]
     else:
-        report = nxuskit.auth_status_report()
+        report = client.auth_status_report()
         names = [s.provider for s in report.statuses if s.status == protocol.AUTHENTICATED]
-        outcomes = [_outcome(name, timeout) for name in names]
+        outcomes = [_outcome(client, name, timeout) for name in names]
     if json_output:
         print_json(outcomes)
     else:

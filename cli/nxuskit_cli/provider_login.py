@@ -10,23 +10,18 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from typing import Annotated
 from urllib.parse import urlsplit
 
 import typer
 
-import nxuskit
 from nxuskit import protocol
-from nxuskit.login import LoginStart
-from nxuskit_cli.output import EXIT_INTERRUPTED, note, print_json
+from nxuskit.answers import LoginStart
+from nxuskit_cli.options import JsonOption, OAuthProviderArg, client_of
+from nxuskit_cli.output import EXIT_INTERRUPTED, format_expiry, note, print_json
 
 SSH_VARIABLES = ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY")
-
-ProviderArg = Annotated[
-    str, typer.Argument(metavar="PROVIDER", help="A provider with an OAuth login: openrouter, ...")
-]
 
 
 def browser_available(env: Mapping[str, str] | None = None, platform: str | None = None) -> bool:
@@ -39,22 +34,6 @@ def browser_available(env: Mapping[str, str] | None = None, platform: str | None
     if platform == "darwin" or platform.startswith("win"):
         return True
     return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
-
-
-def format_expiry(expires_at: float | None, now: float | None = None) -> str:
-    """``2025-06-01 14:05 (in 59 min)``, ``... (expired)``, or "" for no expiry."""
-    if expires_at is None:
-        return ""
-    now = time.time() if now is None else now
-    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(expires_at))
-    left = expires_at - now
-    if left <= 0:
-        return f"{when} (expired)"
-    if left < 120:
-        return f"{when} (in {left:.0f} s)"
-    if left < 2 * 3600:
-        return f"{when} (in {left / 60:.0f} min)"
-    return f"{when} (in {left / 3600:.0f} h)"
 
 
 def _open(url: str) -> None:
@@ -107,7 +86,8 @@ def _waiting() -> Iterator[None]:
 
 
 def login(
-    provider: ProviderArg,
+    ctx: typer.Context,
+    provider: OAuthProviderArg,
     no_browser: Annotated[
         bool, typer.Option("--no-browser", help="Print the URL only; never open a browser.")
     ] = False,
@@ -132,15 +112,16 @@ def login(
     printed URL yourself: over SSH, forward the callback port first (the command says
     how), or use --device where the provider offers a device code.
     """
-    name = nxuskit.load_registry().get(provider).name
-    start = nxuskit.auth_login_start(name, device=device, timeout=timeout)
+    client = client_of(ctx)
+    name = client.load_registry().get(provider).name
+    start = client.auth_login_start(name, device=device, timeout=timeout)
     try:
         _show(start, open_browser=not no_browser)
         with _waiting():
-            result = nxuskit.auth_login_wait(start.login_id)
+            result = client.auth_login_wait(start.login_id)
     except BaseException as error:
         with contextlib.suppress(Exception):
-            nxuskit.auth_login_cancel(start.login_id)
+            client.auth_login_cancel(start.login_id)
         if isinstance(error, KeyboardInterrupt):
             print(f"nxuskit-cli: the login to {name} was cancelled", file=sys.stderr)
             raise typer.Exit(EXIT_INTERRUPTED) from None
@@ -151,21 +132,19 @@ def login(
     print(f"Logged in to {name} (stored in the {result.store or 'credential'} store{detail}).")
 
 
-def logout(
-    provider: ProviderArg,
-    json_output: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
-) -> None:
+def logout(ctx: typer.Context, provider: OAuthProviderArg, json_output: JsonOption = False) -> None:
     """Log out of PROVIDER: revoke its tokens at the provider (where it offers revocation)
     and delete them from the store."""
-    name = nxuskit.load_registry().get(provider).name
-    answer = nxuskit.auth_logout(name)
+    client = client_of(ctx)
+    name = client.load_registry().get(provider).name
+    answer = client.auth_logout(name)
     if json_output:
         print_json(answer)
         return
-    if not answer.get("removed"):
+    if not answer.removed:
         print(f"No login was stored for {name}; nothing removed.")
         return
-    revoked = answer.get("revoked")
+    revoked = answer.revoked
     if revoked is True:
         print(f"Logged out of {name}: the tokens were revoked at the provider and deleted.")
     elif revoked is None:
