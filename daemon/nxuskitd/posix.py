@@ -41,7 +41,9 @@ def _credentials(sock: socket.socket) -> tuple[int | None, int | None]:
     if sys.platform.startswith("linux"):
         raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
         pid, uid, _gid = struct.unpack("3i", raw)
-        return int(pid), int(uid)
+        if uid < 0:  # no peer (not a connected Unix socket): the kernel says -1
+            return None, None
+        return (int(pid) if pid > 0 else None), int(uid)
     if sys.platform == "darwin" or "bsd" in sys.platform:
         libc = ctypes.CDLL(None, use_errno=True)
         uid, gid = ctypes.c_uint32(), ctypes.c_uint32()

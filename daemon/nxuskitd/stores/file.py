@@ -10,8 +10,8 @@ defaults to "api_key", ``expires_at`` to null).
 Every change takes an exclusive lock on ``credentials.lock`` (``system.lock_file``; two
 daemons with different sockets may share the file), re-reads the document, writes a
 temporary file, fsyncs it, renames it over the old one and fsyncs the directory: a crash
-at any moment leaves each credential at its old or its new value. A corrupt file, or one that other users could
-read, is an error naming the file and the fix; it is never reset.
+at any moment leaves each credential at its old or its new value. A corrupt file, or one
+that other users could read, is an error naming the file and the fix; it is never reset.
 """
 
 from __future__ import annotations
