@@ -85,6 +85,14 @@ class Hello(Answer):
     store: StoreInfo
 
 
+class Logins(Answer):
+    """The daemon's OAuth logins: how many are ``running``, and how many ``finished``
+    outcomes it keeps for ``auth.login_wait``."""
+
+    running: int
+    finished: int
+
+
 class DaemonStatus(Hello):
     """``daemon.status``: hello, plus where it serves, how it was started, and its load."""
 
@@ -94,6 +102,7 @@ class DaemonStatus(Hello):
     connections: int
     cache: CacheInfo | None = None
     idle_exit: float | None = None
+    logins: Logins | None = None
 
 
 class Resolution(Answer):
@@ -235,6 +244,8 @@ class LoginStart(Answer):
     Browser logins have ``authorization_url`` (and the loopback ``redirect_uri`` it
     returns to); device logins have ``user_code`` and ``verification_uri`` (and maybe
     ``verification_uri_complete``). ``expires_in`` is the time left, in seconds.
+    ``revoked`` says whether a stored login of the provider was revoked and deleted before
+    this one began (None when there was nothing to revoke).
     """
 
     login_id: str
@@ -247,6 +258,9 @@ class LoginStart(Answer):
     verification_uri: str | None = None
     verification_uri_complete: str | None = None
     interval: float | None = None
+    revoked: bool | None = None
+    """Whether the previous login of this provider was revoked first (None: none was
+    stored, or the provider offers no revocation)."""
 
 
 class LoginPending(Answer):

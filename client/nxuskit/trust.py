@@ -147,9 +147,13 @@ def socket_rule(uid: int) -> Rule:
     return judge
 
 
-def check_private_directory(directory: str, uid: int | None = None) -> None:
+def check_private_directory(
+    directory: str, uid: int | None = None, *, fix: str | None = None
+) -> None:
     """``directory`` (which must exist) is a real directory of this user, closed to others.
 
+    ``fix`` is the advice for a directory that is not the socket's (the daemon's data
+    directory); by default the messages advise on the socket's.
     Raises PermissionDenied naming the directory, its owner or mode, and the fix.
     """
     uid = os.geteuid() if uid is None else uid
@@ -159,26 +163,30 @@ def check_private_directory(directory: str, uid: int | None = None) -> None:
         raise PermissionDenied(f"cannot check {directory}: {exc.strerror}") from None
     if stat.S_ISLNK(st.st_mode):
         raise PermissionDenied(
-            f"{directory} is a symlink: nxuskit's socket directory must be a real directory; "
-            "remove the link and let nxuskit create it"
+            f"{directory} is a symlink, not a real directory: {fix}"
+            if fix
+            else f"{directory} is a symlink: nxuskit's socket directory must be a real "
+            "directory; remove the link and let nxuskit create it"
         )
     if not stat.S_ISDIR(st.st_mode):
         raise PermissionDenied(f"{directory} is not a directory: move it away")
     if st.st_uid != uid:
         raise PermissionDenied(
             f"{directory} belongs to {owner_name(st.st_uid)}, not to you ({owner_name(uid)}): "
-            f"nxuskit will not use it; {_FIX}"
+            f"nxuskit will not use it; {fix or _FIX}"
         )
     if st.st_mode & 0o077:
-        raise PermissionDenied(_open_to_others(directory, st))
+        raise PermissionDenied(_open_to_others(directory, st, fix))
 
 
-def _open_to_others(directory: str, st: os.stat_result) -> str:
+def _open_to_others(directory: str, st: os.stat_result, fix: str | None = None) -> str:
     problem = f"{directory} is open to other users (mode {mode_text(st)})"
     # Only nxuskit's own directory may be tightened; anything else (/tmp, a home
     # directory, a shared project folder) is someone's choice: pick another place instead.
     if os.path.basename(directory) == "nxuskit" and not st.st_mode & stat.S_ISVTX:
         return f"{problem}: run chmod 700 {directory}"
+    if fix:
+        return f"{problem}: {fix}"
     return (
         f"{problem}: the socket needs a directory of its own, like "
         f"{os.path.join(directory, 'nxuskit', 'nxuskitd.sock')} or the default in "

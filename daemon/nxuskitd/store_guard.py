@@ -1,4 +1,5 @@
-"""Store calls in a worker thread, one at a time, each given up on after a timeout.
+"""The guard every store call passes: a worker thread, one call at a time, a timeout, a
+cap on calls left hanging, late writes noticed, and failures logged once per cause.
 
 A store may block (a keyring waiting on D-Bus or on an unlock prompt). Its caller then
 gets ``store_unavailable`` after the timeout, and the daemon serves everything else; the
@@ -9,6 +10,10 @@ A write given up on can still finish later, in its abandoned thread: the store t
 holds something the cache does not know. Such a write is logged when it returns, and the
 name it wrote is handed to the service (``finished_late``), which forgets its cached
 entry, so the next read asks the store for the truth whatever the order of late writes.
+
+While a store keeps failing, every request meets the same failure: it is logged once per
+distinct cause (the file or backend and why, never a stored value), and once more when
+the store answers again.
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ import anyio
 import anyio.to_thread
 
 from nxuskit import registry
-from nxuskit.errors import NxuskitError, StoreUnavailable
+from nxuskit.errors import NxuskitError, PermissionDenied, StoreUnavailable
+from nxuskitd.ratelimit import OncePerCause
 from nxuskitd.stores import Store
 
 log = logging.getLogger(__name__)
@@ -40,11 +46,12 @@ class _Call:
         self.abandoned = False
 
 
-class StoreCalls:
+class StoreGuard:
     """Runs store calls with a ``timeout`` (seconds) and keeps count of the stuck ones."""
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
+        self._failures = OncePerCause(log)
         self.stuck = 0
         """Calls given up on whose threads still wait (a hung keyring)."""
         self._lock = threading.Lock()
@@ -89,15 +96,26 @@ class StoreCalls:
             elif call.ended:  # it returned just as its caller gave up: unseen, so late
                 self._late_write(call, "returned")
 
-    async def run(
+    async def call(
         self, store: Store, function: Callable[..., T], *args: Any, changes: str | None = None
     ) -> T:
-        """``function(*args)`` in a worker thread; ``changes`` names the credential a
-        write changes (None for a read).
+        """``function(*args)`` (a method of ``store``) in a worker thread; ``changes``
+        names the credential a write changes (None for a read).
 
         Raises StoreUnavailable when it fails, does not answer within the timeout, or
-        too many earlier calls still hang.
+        too many earlier calls still hang; PermissionDenied when the store is exposed.
         """
+        try:
+            result = await self._run(store, function, *args, changes=changes)
+        except (StoreUnavailable, PermissionDenied) as error:
+            self._failures.warning(f"credential store error: {error.message}")
+            raise
+        self._failures.recovered("the credential store answers again")
+        return result
+
+    async def _run(
+        self, store: Store, function: Callable[..., T], *args: Any, changes: str | None
+    ) -> T:
         if self.stuck >= MAX_STUCK:  # each call would leave one more thread hanging
             raise StoreUnavailable(
                 f"the credential store ({store.description}) is not answering: "
@@ -127,7 +145,7 @@ class StoreCalls:
             answered = True
             raise
         except Exception as exc:
-            answered = True  # the service logs the StoreUnavailable (once per cause)
+            answered = True  # logged by call(), once per cause
             raise StoreUnavailable(
                 f"the credential store ({store.kind}) failed: {type(exc).__name__}"
             ) from None

@@ -1,4 +1,5 @@
-"""The socket's directory, the one-daemon-per-socket lock, and the socket itself.
+"""The socket file: its private directory, binding it 0600, the stale-socket probe, and
+removing it at shutdown (only if it is still the one this daemon bound).
 
 The directory is created 0700 and must be ours, a real directory (not a symlink) and
 closed to others, below a chain of directories no other user can change; the daemon
@@ -12,17 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import os
 import socket
 import stat
 
-from nxuskit import paths, trust
+from nxuskit import trust
 from nxuskit.errors import PermissionDenied
-
-
-class StartupError(Exception):
-    """The daemon cannot start; the message says why and what to do."""
+from nxuskitd.errors import StartupError
 
 
 def ensure_private_directory(directory: str) -> None:
@@ -38,35 +35,6 @@ def ensure_private_directory(directory: str) -> None:
         raise StartupError(str(exc)) from None
     except OSError as exc:
         raise StartupError(f"cannot create {directory}: {exc.strerror}") from None
-
-
-class InstanceLock:
-    """An flock held for the daemon's lifetime: one daemon per socket."""
-
-    def __init__(self, socket_path: str) -> None:
-        self.path = paths.lock_path(socket_path)
-        flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
-        try:
-            self._fd = os.open(self.path, flags, 0o600)
-        except OSError as exc:
-            raise StartupError(f"cannot open {self.path}: {exc.strerror}") from None
-        try:
-            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(self._fd, 32, 0).decode(errors="replace").strip()
-            os.close(self._fd)
-            raise StartupError(
-                f"another nxuskitd (pid {holder or 'unknown'}) already serves {socket_path}; "
-                "stop it first, or use another --socket"
-            ) from None
-        os.ftruncate(self._fd, 0)
-        os.pwrite(self._fd, f"{os.getpid()}\n".encode(), 0)
-
-    def release(self) -> None:
-        """Let the next daemon take over (closing the fd drops the flock)."""
-        with contextlib.suppress(OSError):
-            os.ftruncate(self._fd, 0)
-        os.close(self._fd)
 
 
 def _someone_listens(path: str) -> bool:

@@ -12,19 +12,19 @@ import logging
 import secrets
 import time
 from http import HTTPStatus
-from typing import Any
 
 import anyio
 
 from nxuskit import protocol
+from nxuskit.answers import LoginResult, LoginStart
 from nxuskit.errors import LoginFailed, NxuskitError
+from nxuskitd.credentials import CredentialService
 from nxuskitd.oauth import device, http, pkce
-from nxuskitd.oauth.callback import CallbackListener
+from nxuskitd.oauth.callback import REFUSAL_LOG_INTERVAL, CallbackListener
 from nxuskitd.oauth.lock import provider_lock
 from nxuskitd.oauth.settings import OAuthSettings
-from nxuskitd.oauth.throttle import ThrottledWarning
 from nxuskitd.oauth.tokens import TokenSet, api_key_record
-from nxuskitd.service import CredentialService
+from nxuskitd.ratelimit import RateLimitedLog
 from nxuskitd.stores import Record
 
 log = logging.getLogger(__name__)
@@ -46,21 +46,23 @@ class Login:
         self.deadline = time.monotonic() + timeout
         self.scope = anyio.CancelScope()
         self.done = anyio.Event()
-        self.result: dict[str, Any] | None = None
+        self.result: LoginResult | None = None
         self.error: NxuskitError | None = None
         self.problem: str | None = None
         """What the server last answered when it failed (named if the login times out)."""
 
-    def describe(self) -> dict[str, Any]:
-        """The ``auth.login_start`` answer."""
-        return {
-            "login_id": self.id,
-            "provider": self.provider,
-            "flow": self.flow,
-            "expires_in": round(max(self.deadline - time.monotonic(), 0.0), 3),
-        }
+    def describe(self, revoked: bool | None = None) -> LoginStart:
+        """The ``auth.login_start`` answer (``revoked``: what became of the login this
+        one replaces)."""
+        return LoginStart(
+            self.id,
+            self.provider,
+            self.flow,
+            round(max(self.deadline - time.monotonic(), 0.0), 3),
+            revoked=revoked,
+        )
 
-    def finish(self, result: dict[str, Any]) -> None:
+    def finish(self, result: LoginResult) -> None:
         """End the login successfully (the first outcome wins)."""
         if not self.done.is_set():
             self.result = result
@@ -84,15 +86,15 @@ class Login:
             await self.service.store_record(self.provider, record)
         log.info("login for %s finished (%s flow); stored", self.provider, self.flow)
         self.finish(
-            {
-                "login_id": self.id,
-                "status": "done",
-                "provider": self.provider,
-                "auth_method": protocol.OAUTH,
-                "expires_at": record.expires_at,
-                "scope": record.scope,
-                "store": self.service.store.kind,
-            }
+            LoginResult(
+                self.id,
+                "done",
+                self.provider,
+                protocol.OAUTH,
+                expires_at=record.expires_at,
+                scope=record.scope,
+                store=self.service.store.kind,
+            )
         )
 
     async def run(self) -> None:
@@ -122,9 +124,7 @@ class BrowserLogin(Login):
         self.state = None if settings.yields_api_key else pkce.new_state()
         self.authorization_url = ""
         self._consumed = False
-        self._mismatch = ThrottledWarning(
-            log, "login for %s: refused a callback whose state did not match"
-        )
+        self._refusals = RateLimitedLog(log, REFUSAL_LOG_INTERVAL)
 
     async def prepare(self) -> None:
         """Build the authorization URL (needs the listener's port)."""
@@ -132,13 +132,12 @@ class BrowserLogin(Login):
             self.settings, self.listener.redirect_uri, self.state, self.verifier
         )
 
-    def describe(self) -> dict[str, Any]:
-        """The answer to ``auth.login_start``: the URL to open."""
-        return {
-            **super().describe(),
-            "authorization_url": self.authorization_url,
-            "redirect_uri": self.listener.redirect_uri,
-        }
+    def describe(self, revoked: bool | None = None) -> LoginStart:
+        """The answer to ``auth.login_start``: the URL to open, and where it returns."""
+        start = super().describe(revoked)
+        start.authorization_url = self.authorization_url
+        start.redirect_uri = self.listener.redirect_uri
+        return start
 
     async def run(self) -> None:
         """Serve the callback until one request ends the login."""
@@ -147,7 +146,7 @@ class BrowserLogin(Login):
 
     async def close(self) -> None:
         """Stop listening."""
-        self._mismatch.flush()
+        self._refusals.flush(final=True)
         await self.listener.aclose()
 
     async def on_callback(self, params: dict[str, str]) -> tuple[int, str, str, bool]:
@@ -156,7 +155,9 @@ class BrowserLogin(Login):
         if self._consumed or self.done.is_set():
             return HTTPStatus.BAD_REQUEST, "Login already finished", again, False
         if self.state is not None and not pkce.same_secret(params.get("state"), self.state):
-            self._mismatch.warn(self.provider)
+            self._refusals.warning(
+                "state", f"login for {self.provider}: refused a callback whose state did not match"
+            )
             text = "This response does not belong to the login in progress (state mismatch)."
             return HTTPStatus.BAD_REQUEST, "Login not accepted", f"{text} {again}", False
         self._consumed = True  # the state is single-use, whatever follows
@@ -216,15 +217,14 @@ class DeviceLogin(Login):
         super().__init__(settings, service, min(timeout, grant.expires_in))
         self.grant = grant
 
-    def describe(self) -> dict[str, Any]:
-        """The answer to ``auth.login_start``: the code and where to enter it."""
-        return {
-            **super().describe(),
-            "user_code": self.grant.user_code,
-            "verification_uri": self.grant.verification_uri,
-            "verification_uri_complete": self.grant.verification_uri_complete,
-            "interval": self.grant.interval,
-        }
+    def describe(self, revoked: bool | None = None) -> LoginStart:
+        """The answer to ``auth.login_start``: the code, and where to enter it."""
+        start = super().describe(revoked)
+        start.user_code = self.grant.user_code
+        start.verification_uri = self.grant.verification_uri
+        start.verification_uri_complete = self.grant.verification_uri_complete
+        start.interval = self.grant.interval
+        return start
 
     async def run(self) -> None:
         """Poll until the user approves or denies, then store the tokens."""

@@ -1,4 +1,7 @@
-"""The daemon's settings: one frozen object built from flags and environment."""
+"""The daemon's command-line options: one frozen object built from flags and environment.
+
+(Not config.toml, which says which providers exist: that is ``nxuskit.config``'s.)
+"""
 
 from __future__ import annotations
 
@@ -8,11 +11,8 @@ import os
 
 import platformdirs
 
-from nxuskit import paths, protocol
-from nxuskitd import __version__
-
-STORES = ("auto", "keyring", "file")
-STARTED_BY = ("hand", "autostart", "systemd", "launchd")
+from nxuskit import __version__, paths, protocol
+from nxuskitd.stores import AUTO, CHOICES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -20,7 +20,7 @@ class DaemonConfig:
     """Everything ``serve`` needs; built by ``from_args``."""
 
     socket_path: str
-    store: str = "auto"
+    store: str = AUTO
     log_level: str = "info"
     data_dir: str = ""
     config_path: str | None = None
@@ -71,8 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--store",
-        choices=STORES,
-        default=os.environ.get("NXUSKIT_STORE") or "auto",
+        choices=CHOICES,
+        default=os.environ.get("NXUSKIT_STORE") or AUTO,
         help="where credentials live: the OS keyring, a 0600 file, or auto "
         "(keyring when usable, else file; default)",
     )
@@ -124,7 +124,12 @@ def _parser() -> argparse.ArgumentParser:
         help="exit after this long with no client, login or refresh; 0 never (default: "
         f"{AUTOSTART_IDLE_EXIT:.0f} when a client started it, else never; or $NXUSKIT_IDLE_EXIT)",
     )
-    parser.add_argument("--started-by", choices=STARTED_BY, default="hand", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--started-by",
+        choices=protocol.STARTED_BY,
+        default="hand",
+        help=argparse.SUPPRESS,
+    )
     parser.add_argument("--version", action="version", version=f"nxuskitd {__version__}")
     return parser
 
@@ -133,8 +138,8 @@ def from_args(argv: list[str] | None = None) -> DaemonConfig:
     """Parse the command line (``--help`` and ``--version`` exit here)."""
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.store not in STORES:
-        parser.error(f"NXUSKIT_STORE={args.store!r}: choose one of {', '.join(STORES)}")
+    if args.store not in CHOICES:
+        parser.error(f"NXUSKIT_STORE={args.store!r}: choose one of {', '.join(CHOICES)}")
     socket_path = os.path.abspath(args.socket) if args.socket else paths.socket_path()
     return DaemonConfig(
         socket_path=socket_path,

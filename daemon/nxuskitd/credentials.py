@@ -5,9 +5,9 @@ store, the next client gets from memory. ``set`` and ``remove`` update it at onc
 a cached answer is served, the store's fingerprint is compared with the one taken before
 (for the file store, a stat of the file and its directory): a store changed behind the
 daemon's back (another daemon sharing the file, a moved or chmodded file) drops the whole
-cache. Store calls run in one worker thread at a time with a timeout (``store_calls``),
-so a store that hangs (a keyring waiting on D-Bus) costs its callers a
-``store_unavailable`` error, not the whole daemon.
+cache. Every store call passes the ``StoreGuard`` (a worker thread with a timeout), so a
+store that hangs (a keyring waiting on D-Bus) costs its callers a ``store_unavailable``
+error, not the whole daemon. Every method answers with its ``nxuskit.answers`` shape.
 """
 
 from __future__ import annotations
@@ -21,33 +21,30 @@ import anyio
 import anyio.to_thread
 
 from nxuskit import protocol, registry
-from nxuskit.credential import check_secret
-from nxuskit.errors import (
-    InvalidArgument,
-    NotAuthenticated,
-    NxuskitError,
-    PermissionDenied,
-    StoreUnavailable,
+from nxuskit.answers import (
+    AuthStatus,
+    CacheInfo,
+    Locked,
+    Migration,
+    Providers,
+    Removed,
+    Resolution,
+    Statuses,
+    Stored,
+    StoreInfo,
 )
+from nxuskit.credential import check_secret
+from nxuskit.errors import InvalidArgument, NotAuthenticated
 from nxuskit.registry import ProviderSpec
+from nxuskitd import registry_answers
 from nxuskitd.cache import SessionCache
-from nxuskitd.ratelimit import OncePerCause
-from nxuskitd.store_calls import StoreCalls
-from nxuskitd.stores import Record, Store
+from nxuskitd.single_flight import SingleFlight
+from nxuskitd.store_guard import StoreGuard
+from nxuskitd.stores import STORES, Record, Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 NAMES = ":names"  # the cache key of the stored providers' names (never a provider name)
-
-
-class _Flight:
-    """One store read that concurrent callers of the same key wait for together."""
-
-    def __init__(self) -> None:
-        self.done = anyio.Event()
-        self.value: Any = None
-        self.error: NxuskitError | None = None
-        self.finished = False
 
 
 class CredentialService:
@@ -71,11 +68,10 @@ class CredentialService:
         self.cache = SessionCache(cache_idle, cache_max)  # values: Record, None (absent), names
         self.store_reads = 0
         """Records read from the store (not from the cache) since start: a debug counter."""
-        self._flights: dict[str, _Flight] = {}
+        self._reads: SingleFlight[Any] = SingleFlight()
         self._writing = anyio.Lock()  # a migration excludes set and remove
-        self._calls = StoreCalls(store_timeout)
+        self._guard = StoreGuard(store_timeout)
         self._fingerprint: Hashable = store.fingerprint()  # as of the last check
-        self._store_failures = OncePerCause(log)
         self.refresh_hook: Callable[[ProviderSpec, Record], Awaitable[Record]] | None = None
         """Set by the OAuth manager: turns an expiring OAuth record into a fresh one."""
         self._ended_logins: dict[str, str] = {}  # provider -> why its OAuth login ended
@@ -101,21 +97,15 @@ class CredentialService:
     async def _in_store(
         self, function: Callable[..., T], *args: Any, changes: str | None = None
     ) -> T:
-        """``function(*args)`` in a worker thread with the store timeout (``changes``:
+        """``function(*args)`` (a method of the store) through the guard (``changes``:
         the credential a write changes, forgotten if the write finishes after a timeout)."""
-        try:
-            result = await self._calls.run(self.store, function, *args, changes=changes)
-        except (StoreUnavailable, PermissionDenied) as error:
-            self._store_failed(error)
-            raise
-        self._store_failures.recovered("the credential store answers again")
-        return result
+        return await self._guard.call(self.store, function, *args, changes=changes)
 
     def _check_store(self) -> bool:
         """Drop the cache when the store changed behind the daemon's back (another daemon
         sharing the file, a moved or chmodded file: a stat, no read); True if it did.
         Also forget what writes given up on changed when they finished after all."""
-        for name in self._calls.finished_late():
+        for name in self._guard.finished_late():
             self.cache.forget(name)
             self.cache.forget(NAMES)
         fingerprint = self.store.fingerprint()
@@ -124,49 +114,29 @@ class CredentialService:
         log.debug("the store changed since it was read: forgot %d entries", len(self.cache))
         self._fingerprint = fingerprint
         self.cache.drop()
-        self._flights.clear()  # reads under way may predate the change: new callers reread
+        self._reads.forget()  # reads under way may predate the change: new callers reread
         return True
-
-    def _store_failed(self, error: NxuskitError) -> NxuskitError:
-        """``error``, logged once per distinct cause while the store keeps failing: the
-        log says why requests fail without a line per request. Store messages name the
-        file or backend and the cause, never a stored value."""
-        self._store_failures.warning(f"credential store error: {error.message}")
-        return error
 
     async def _cached(self, key: str, function: Callable[..., T], *args: Any) -> T:
         """The cached value of ``key``, else ``function(*args)`` read from the store once,
         however many callers ask at the same time (they share the one read)."""
         self._check_store()
-        while True:
-            hit, value = self.cache.get(key)
+        hit, value = self.cache.get(key)
+        if hit:
+            return value  # type: ignore[no-any-return]
+
+        async def read() -> T:
+            hit, value = self.cache.get(key)  # a read that ended while this one queued
             if hit:
                 return value  # type: ignore[no-any-return]
-            flight = self._flights.get(key)
-            if flight is None:
-                break
-            await flight.done.wait()
-            if flight.error is not None:
-                raise type(flight.error)(flight.error.message)
-            if flight.finished:
-                return flight.value  # type: ignore[no-any-return]
-            # the reader was cancelled: try again, maybe as the reader
-        flight = self._flights[key] = _Flight()
-        generation = self.cache.generation
-        try:
-            flight.value = await self._in_store(function, *args)
-            flight.finished = True
+            generation = self.cache.generation
+            read: T = await self._in_store(function, *args)
             if key != NAMES:
                 self.store_reads += 1
-            self.cache.put(key, flight.value, generation)
-        except NxuskitError as error:
-            flight.error = error
-            raise
-        finally:
-            if self._flights.get(key) is flight:
-                del self._flights[key]
-            flight.done.set()
-        return flight.value  # type: ignore[no-any-return]
+            self.cache.put(key, read, generation)
+            return read
+
+        return await self._reads.run(key, read)  # type: ignore[no-any-return]
 
     async def _record(self, name: str) -> Record | None:
         return await self._cached(name, self.store.get, name)
@@ -189,32 +159,24 @@ class CredentialService:
         if hit:
             self.cache.put(NAMES, (set(names) | {name}) if record else (set(names) - {name}))
 
-    def store_info(self) -> dict[str, str]:
+    def store_info(self) -> StoreInfo:
         """Which store serves, and why it was chosen."""
-        return {
-            "kind": self.store.kind,
-            "description": self.store.description,
-            "reason": self.store_reason,
-        }
+        return StoreInfo(self.store.kind, self.store.description, self.store_reason)
 
     def drop_cache(self) -> int:
         """Forget every cached record (the next read goes to the store); how many."""
         return self.cache.drop()
 
-    def lock(self) -> dict[str, Any]:
+    def lock(self) -> Locked:
         """``daemon.lock``: forget the cached secrets now."""
         dropped = self.drop_cache()
         log.info("locked: forgot %d cached entries", dropped)
-        return {"locked": True, "forgotten": dropped}
+        return Locked(locked=True, forgotten=dropped)
 
-    def cache_info(self) -> dict[str, Any]:
+    def cache_info(self) -> CacheInfo:
         """The session cache's limits and counters, for ``daemon.status``."""
-        return {
-            "entries": len(self.cache),
-            "idle_timeout": self.cache.idle,
-            "max_lifetime": self.cache.maximum,
-            "store_reads": self.store_reads,
-        }
+        cache = self.cache
+        return CacheInfo(len(cache), cache.idle, cache.maximum, self.store_reads)
 
     async def expire_forever(self) -> None:
         """Forget cached entries past their idle or maximum time, until cancelled."""
@@ -223,70 +185,61 @@ class CredentialService:
             if self.cache.expire():
                 log.debug("forgot cached entries past their time")
 
+    def close(self) -> None:
+        """Release the store in use (after a migration, the one migrated to)."""
+        self.store.close()
+
     # -- the methods -----------------------------------------------------------------
 
-    async def resolve(self, provider: str) -> dict[str, Any]:
+    async def resolve(self, provider: str) -> Resolution:
         """The stored credential for ``provider`` (the only answer that holds a secret)."""
         spec = self.provider(provider)
         if not spec.requires_auth:
-            return {
-                "provider": spec.name,
-                "secret": None,
-                "source": None,
-                "auth_method": protocol.NO_AUTH,
-                "expires_at": None,
-            }
+            return Resolution(spec.name, None, None, protocol.NO_AUTH, None)
         record = await self._record(spec.name)
         if record is None:
             ended = self._ended_logins.get(spec.name)
             raise NotAuthenticated(ended or f"no credential for {spec.name}: {missing_hint(spec)}")
         if record.auth_method == protocol.OAUTH and self.refresh_hook is not None:
             record = await self.refresh_hook(spec, record)
-        source = protocol.SOURCE_OAUTH if record.auth_method == protocol.OAUTH else "store"
-        return {
-            "provider": spec.name,
-            "secret": record.secret,
-            "source": source,
-            "auth_method": record.auth_method,
-            "expires_at": record.expires_at,
-        }
+        oauth = record.auth_method == protocol.OAUTH
+        source = protocol.SOURCE_OAUTH if oauth else protocol.SOURCE_STORE
+        return Resolution(spec.name, record.secret, source, record.auth_method, record.expires_at)
 
-    async def status(self, provider: str | None = None) -> dict[str, Any]:
+    async def status(self, provider: str | None = None) -> Statuses:
         """What the store knows of one provider or all (never a secret)."""
         reg = self.load_registry()
         specs = [reg.get(provider)] if provider is not None else list(reg.providers)
         needs_store = any(spec.requires_auth for spec in specs)
         names = await self._stored_names() if needs_store else set()
-        entries = []
-        for spec in specs:
-            entry: dict[str, Any] = {
-                "provider": spec.name,
-                "auth_methods": list(spec.auth_methods),
-                "status": protocol.NOT_AUTHENTICATED,
-                "source": None,
-                "auth_method": None,
-                "expires_at": None,
-            }
-            if not spec.requires_auth:
-                entry["status"] = protocol.NOT_REQUIRED
-            elif spec.name in names:
-                record = await self._record(spec.name)
-                if record is not None:
-                    oauth = record.auth_method == protocol.OAUTH
-                    entry.update(
-                        status=protocol.AUTHENTICATED,
-                        auth_method=record.auth_method,
-                        source=protocol.SOURCE_OAUTH if oauth else protocol.SOURCE_STORE,
-                        expires_at=record.expires_at,
-                    )
-            entries.append(entry)
+        entries = [await self._status_of(spec, names) for spec in specs]
         if provider is None:
-            entries.extend(reg.broken_status())
+            entries.extend(registry_answers.broken_statuses(reg))
         known = {spec.name for spec in reg.providers} | set(reg.broken)
         orphans = sorted(name for name in names - known if registry.plain_name(name))
-        return {"providers": entries, "store": self.store_info(), "orphans": orphans}
+        return Statuses(entries, self.store_info(), orphans)
 
-    async def set_credential(self, provider: str, secret: str) -> dict[str, Any]:
+    async def _status_of(self, spec: ProviderSpec, names: set[str]) -> AuthStatus:
+        methods, shown = list(spec.auth_methods), spec.display_name
+        if not spec.requires_auth:
+            return AuthStatus(spec.name, protocol.NOT_REQUIRED, None, methods, display_name=shown)
+        record = await self._record(spec.name) if spec.name in names else None
+        if record is None:
+            return AuthStatus(
+                spec.name, protocol.NOT_AUTHENTICATED, None, methods, display_name=shown
+            )
+        oauth = record.auth_method == protocol.OAUTH
+        return AuthStatus(
+            spec.name,
+            protocol.AUTHENTICATED,
+            protocol.SOURCE_OAUTH if oauth else protocol.SOURCE_STORE,
+            methods,
+            auth_method=record.auth_method,
+            expires_at=record.expires_at,
+            display_name=shown,
+        )
+
+    async def set_credential(self, provider: str, secret: str) -> Stored:
         """Store ``secret`` as ``provider``'s API key."""
         spec = self.provider(provider)
         if protocol.API_KEY not in spec.auth_methods:
@@ -299,14 +252,9 @@ class CredentialService:
             await self._in_store(self.store.set, spec.name, record, changes=spec.name)
             self._remember(spec.name, record)
         log.info("stored a credential for %s in the %s store", spec.name, self.store.kind)
-        return {
-            "provider": spec.name,
-            "stored": True,
-            "store": self.store.kind,
-            "replaced": replaced,
-        }
+        return Stored(spec.name, stored=True, store=self.store.kind, replaced=replaced)
 
-    async def remove_credential(self, provider: str) -> dict[str, Any]:
+    async def remove_credential(self, provider: str) -> Removed:
         """Remove ``provider``'s stored credential, if any. ``provider`` is a known name or
         alias, or the exact stored name of a provider config.toml no longer defines."""
         spec = registry.load(self.config_path).find(provider)
@@ -322,34 +270,40 @@ class CredentialService:
         if removed:
             shown = name if registry.plain_name(name) else registry.shown_name(name)
             log.info("removed the stored credential of %s", shown)
-        return {"provider": name, "removed": removed}
+        return Removed(name, removed)
 
-    async def migrate_store(self, to: str) -> dict[str, Any]:
-        """``store.migrate``: move every credential to the ``to`` store ("keyring" or
-        "file"), each copy verified before its source is deleted, then serve from it."""
+    async def migrate_store(self, to: str) -> Migration:
+        """``store.migrate``: move every credential to the store of kind ``to`` (one of
+        ``STORES``), each copy verified before its source is deleted, then serve from it."""
         from nxuskitd import migrate
         from nxuskitd.stores import MIGRATED, record_choice
 
-        if to not in ("keyring", "file"):
-            raise InvalidArgument(f"to: choose keyring or file, not {to!r}")
+        if to not in STORES:
+            raise InvalidArgument(f"to: choose {' or '.join(STORES)}, not {to!r}")
         if self.data_dir is None:
             raise InvalidArgument("this nxuskitd was started without a data directory")
         source, data_dir = self.store, self.data_dir
         before = self.store_info()
         if to == source.kind:
-            return {"from": before, "to": before, "moved": [], "replaced": [], "kept": [],
-                    "left_in_source": []}  # fmt: skip
+            return Migration(before, before, [], [], [], [])
         async with self._writing:
             target = await anyio.to_thread.run_sync(
                 migrate.open_target, to, data_dir, self.store_timeout
             )
-            report = await migrate.copy_all(self._in_store, source, target)
+            copied = await migrate.copy_all(self._guard, source, target)
             self.store, self.store_reason = target, MIGRATED
             self.drop_cache()
             await anyio.to_thread.run_sync(record_choice, data_dir, to)
         source.close()
-        log.info("migrated %d credentials to %s", len(report["moved"]), target.description)
-        return {"from": before, "to": self.store_info(), **report}
+        log.info("migrated %d credentials to %s", len(copied.moved), target.description)
+        return Migration(
+            before,
+            self.store_info(),
+            copied.moved,
+            copied.replaced,
+            copied.kept,
+            copied.left_in_source,
+        )
 
     async def reload_record(self, name: str) -> Record | None:
         """``name``'s record read from the store itself, not the cache (then cached):
@@ -372,10 +326,9 @@ class CredentialService:
         finally:
             self._remember(name, record)
 
-    def providers(self) -> dict[str, Any]:
-        """The registry, as ``provider.list`` answers it."""
-        reg = self.load_registry()
-        return {"providers": reg.to_wire(), "config": reg.config_info()}
+    def providers(self) -> Providers:
+        """``provider.list``: the registry as the daemon reads it."""
+        return registry_answers.provider_list(self.load_registry())
 
 
 def missing_hint(spec: ProviderSpec) -> str:
