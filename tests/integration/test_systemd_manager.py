@@ -191,8 +191,8 @@ def test_installed_units_run_under_a_real_user_manager(manager: UserManager):
     assert manager.run("test", "-e", SOCKET).returncode != 0
     # Meanwhile an app's client starts its own daemon on the path (read-only CLI commands
     # never do); `daemon start` stops it first, or the service would find the lock taken.
-    listed = manager.run("env", "NXUSKIT_AUTOSTART=1", sys.executable, "-c",
-                         "import nxuskit; print(nxuskit.daemon_status()['started_by'])")  # fmt: skip
+    probe = "import nxuskit; print(nxuskit.daemon_status()['started_by'])"
+    listed = manager.run("env", "NXUSKIT_AUTOSTART=1", sys.executable, "-c", probe)
     assert listed.stdout.strip() == "autostart", listed.stderr
     started = manager.cli("daemon", "start")
     assert started.returncode == 0, started.stderr
