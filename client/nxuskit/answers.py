@@ -37,6 +37,7 @@ __all__ = [
     "Removed",
     "Reported",
     "Resolution",
+    "Reuse",
     "Statuses",
     "StoreInfo",
     "Stored",
@@ -105,13 +106,24 @@ class DaemonStatus(Hello):
     logins: Logins | None = None
 
 
+class Reuse(Answer):
+    """How long a client may reuse an ``auth.resolve`` answer without asking again
+    (docs/protocol.md, "The client cache"): while the daemon's generation file holds
+    ``generation``, for at most ``seconds`` from when the request was sent, and, when
+    ``idle`` is a number, until ``idle`` seconds pass without a reuse."""
+
+    generation: int
+    seconds: float
+    idle: float | None = None
+
+
 class Resolution(Answer):
     """A resolved credential: ``secret`` and where it came from (``source``).
 
     ``source`` is "explicit", "env", "store" or "oauth" (None for a provider that needs
     no credential, whose ``secret`` is None too). ``auth_method`` is "api_key", "oauth"
-    or "none"; ``expires_at`` is a Unix time for expiring tokens, else None. Its repr
-    never shows the secret.
+    or "none"; ``expires_at`` is a Unix time for expiring tokens, else None; ``reuse``
+    is the daemon's leave to cache the answer (``Reuse``). Its repr never shows the secret.
     """
 
     _hidden = frozenset(("secret",))
@@ -120,6 +132,7 @@ class Resolution(Answer):
     source: str | None
     auth_method: str
     expires_at: float | None = None
+    reuse: Reuse | None = None  # absent from older daemons, and where caching is not allowed
 
     def __str__(self) -> str:
         return repr(self)

@@ -8,6 +8,11 @@ daemon's back (another daemon sharing the file, a moved or chmodded file) drops 
 cache. Every store call passes the ``StoreGuard`` (a worker thread with a timeout), so a
 store that hangs (a keyring waiting on D-Bus) costs its callers a ``store_unavailable``
 error, not the whole daemon. Every method answers with its ``nxuskit.answers`` shape.
+
+Clients may cache resolves (``nxuskitd.reuse``): whatever may change what a resolve
+answers (a write, a drop, a store read, a store or config.toml changed behind the
+daemon's back) moves the published generation (``nxuskitd.generation``) before the call
+that caused it returns.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ from nxuskit.errors import InvalidArgument, NotAuthenticated
 from nxuskit.registry import ProviderSpec
 from nxuskitd import registry_answers
 from nxuskitd.cache import SessionCache
+from nxuskitd.generation import Generation
+from nxuskitd.reuse import ReuseLedger
 from nxuskitd.single_flight import SingleFlight
 from nxuskitd.store_guard import StoreGuard
 from nxuskitd.stores import STORES, Record, Store
@@ -59,6 +66,7 @@ class CredentialService:
         cache_idle: float | None = 600.0,
         cache_max: float | None = 7200.0,
         data_dir: str | None = None,
+        published: Generation | None = None,
     ) -> None:
         self.store = store
         self.store_reason = store_reason
@@ -76,6 +84,10 @@ class CredentialService:
         """Set by the OAuth manager: turns an expiring OAuth record into a fresh one."""
         self._ended_logins: dict[str, str] = {}  # provider -> why its OAuth login ended
         self._config_problems: tuple[str, ...] = ()  # the last ones logged
+        self._registry: registry.Registry | None = None  # as of the last request
+        self.published = published or Generation()
+        """The generation clients compare their cached resolves with."""
+        self.reuse = ReuseLedger(self.published, self.cache)
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -83,12 +95,21 @@ class CredentialService:
         """The registry (config.toml is re-read when it changes); what is wrong with
         config.toml is logged once per change, not per request."""
         reg = registry.load(self.config_path)
+        if reg is not self._registry:  # the same object while config.toml is unchanged
+            self._registry_changed(reg)
+        return reg
+
+    def _registry_changed(self, reg: registry.Registry) -> None:
+        previous, self._registry = self._registry, reg
         problems = tuple(reg.problems())
+        if previous is not None and previous.providers == reg.providers:
+            if problems == self._config_problems:
+                return  # a file still refused: rebuilt per request, the same each time
+        self.published.bump()  # names, aliases or auth methods may answer differently
         if problems != self._config_problems:
             self._config_problems = problems
             for problem in problems:
                 log.warning("config: %s", problem)
-        return reg
 
     def provider(self, name: str) -> ProviderSpec:
         """The registry entry for ``name``."""
@@ -105,17 +126,27 @@ class CredentialService:
         """Drop the cache when the store changed behind the daemon's back (another daemon
         sharing the file, a moved or chmodded file: a stat, no read); True if it did.
         Also forget what writes given up on changed when they finished after all."""
-        for name in self._guard.finished_late():
+        late = self._guard.finished_late() if self._guard.late else ()
+        for name in late:
             self.cache.forget(name)
             self.cache.forget(NAMES)
         fingerprint = self.store.fingerprint()
         if fingerprint == self._fingerprint:
+            if late:
+                self.published.bump()
             return False
         log.debug("the store changed since it was read: forgot %d entries", len(self.cache))
         self._fingerprint = fingerprint
         self.cache.drop()
         self._reads.forget()  # reads under way may predate the change: new callers reread
+        self.published.bump()
         return True
+
+    def notice_changes(self) -> None:
+        """Look for a store or config.toml changed behind the daemon's back (moving the
+        generation if so): what a request would notice, for when clients send none."""
+        self._check_store()
+        self.load_registry()
 
     async def _cached(self, key: str, function: Callable[..., T], *args: Any) -> T:
         """The cached value of ``key``, else ``function(*args)`` read from the store once,
@@ -131,9 +162,12 @@ class CredentialService:
                 return value  # type: ignore[no-any-return]
             generation = self.cache.generation
             read: T = await self._in_store(function, *args)
+            self.cache.put(key, read, generation)
             if key != NAMES:
                 self.store_reads += 1
-            self.cache.put(key, read, generation)
+                # What the store holds now may differ from what clients cached (a keyring
+                # entry edited with another tool is seen here, once the cache let go).
+                self.published.bump()
             return read
 
         return await self._reads.run(key, read)  # type: ignore[no-any-return]
@@ -158,6 +192,7 @@ class CredentialService:
         self.cache.put(name, record)
         if hit:
             self.cache.put(NAMES, (set(names) | {name}) if record else (set(names) - {name}))
+        self.published.bump()  # after the change, before the call that made it returns
 
     def store_info(self) -> StoreInfo:
         """Which store serves, and why it was chosen."""
@@ -165,7 +200,9 @@ class CredentialService:
 
     def drop_cache(self) -> int:
         """Forget every cached record (the next read goes to the store); how many."""
-        return self.cache.drop()
+        dropped = self.cache.drop()
+        self.published.bump()
+        return dropped
 
     def lock(self) -> Locked:
         """``daemon.lock``: forget the cached secrets now."""
@@ -192,7 +229,9 @@ class CredentialService:
     # -- the methods -----------------------------------------------------------------
 
     async def resolve(self, provider: str) -> Resolution:
-        """The stored credential for ``provider`` (the only answer that holds a secret)."""
+        """The stored credential for ``provider`` (the only answer that holds a secret),
+        with leave to reuse it while the generation stays the one taken first."""
+        generation = self.published.value  # before anything is read: see nxuskitd.reuse
         spec = self.provider(provider)
         if not spec.requires_auth:
             return Resolution(spec.name, None, None, protocol.NO_AUTH, None)
@@ -204,7 +243,10 @@ class CredentialService:
             record = await self.refresh_hook(spec, record)
         oauth = record.auth_method == protocol.OAUTH
         source = protocol.SOURCE_OAUTH if oauth else protocol.SOURCE_STORE
-        return Resolution(spec.name, record.secret, source, record.auth_method, record.expires_at)
+        reuse = self.reuse.grant(spec.name, record, generation)
+        return Resolution(
+            spec.name, record.secret, source, record.auth_method, record.expires_at, reuse
+        )
 
     async def status(self, provider: str | None = None) -> Statuses:
         """What the store knows of one provider or all (never a secret)."""
