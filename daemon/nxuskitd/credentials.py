@@ -102,9 +102,9 @@ class CredentialService:
     def _registry_changed(self, reg: registry.Registry) -> None:
         previous, self._registry = self._registry, reg
         problems = tuple(reg.problems())
-        if previous is not None and previous.providers == reg.providers:
-            if problems == self._config_problems:
-                return  # a file still refused: rebuilt per request, the same each time
+        same = previous is not None and previous.providers == reg.providers
+        if same and problems == self._config_problems:
+            return  # a file still refused: rebuilt per request, the same each time
         self.published.bump()  # names, aliases or auth methods may answer differently
         if problems != self._config_problems:
             self._config_problems = problems
