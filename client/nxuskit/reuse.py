@@ -32,7 +32,7 @@ import stat
 import struct
 import time
 
-from nxuskit import paths, protocol, trust
+from nxuskit import paths, protocol, registry, trust
 from nxuskit.errors import PermissionDenied
 
 TYPE_CHECKING = False
@@ -51,32 +51,35 @@ the generation file's identity, NXUSKIT_CLIENT_CACHE)."""
 HEADER = b"NXGN" + struct.pack("<I", 1)
 """The generation file's first 8 bytes: magic and format (docs/protocol.md)."""
 SIZE = 16
+MAX_ENTRIES = 256
+"""Names kept at most (each spelling of a name is one): past that the cache starts over."""
 _NEVER = float("inf")
 _monotonic = time.monotonic
 # The environment is read on every call, so it is read where os.environ keeps it: a
 # missing name through os.environ.get costs a KeyError (~0.75 us), a dict lookup ~0.04 us.
 # Where os.environ is not CPython's _Environ, the public mapping is read instead.
 _data = getattr(os.environ, "_data", None)
-_raw_environ: dict[object, object] = _data if isinstance(_data, dict) else {}
 _encode_key = getattr(os.environ, "encodekey", None)
 _decode_value = getattr(os.environ, "decodevalue", None)
-_RAW = _data is _raw_environ and _encode_key is not None and _decode_value is not None
+_RAW = isinstance(_data, dict) and callable(_encode_key) and callable(_decode_value)
 
 
-def _env_key(name: str) -> object:
-    """How ``name`` is looked up in ``_raw_environ`` (or in os.environ)."""
-    return _encode_key(name) if _RAW and _encode_key is not None else name
-
-
-def _env_raw(key: object) -> object:
-    """The raw value of the variable ``key`` (``_env_key``), or None."""
-    if _RAW:
-        return _raw_environ.get(key)
+def _public_get(key: object) -> object:
     return os.environ.get(key) if isinstance(key, str) else None
 
 
+_env_raw: Callable[[object], object] = _data.get if _RAW else _public_get  # type: ignore[union-attr]
+"""The raw value of a variable (its key from ``_env_key``), or None."""
+
+
+def _env_key(name: str) -> object:
+    """How the variable ``name`` is looked up by ``_env_raw``."""
+    return _encode_key(name) if _RAW else name  # type: ignore[misc]
+
+
 def _env_text(raw: object) -> str:
-    return _decode_value(raw) if _RAW and _decode_value is not None else str(raw)
+    """A raw value as os.environ gives it."""
+    return _decode_value(raw) if _RAW else str(raw)  # type: ignore[misc]
 
 
 def enabled() -> bool:
@@ -124,15 +127,17 @@ def map_generation(path: str) -> tuple[mmap.mmap, tuple[int, int]] | None:
 class _Entry:
     """What is kept for one name as the caller spelled it."""
 
-    __slots__ = ("env", "env_answer", "env_value", "fixed", "generation", "idle", "stored",
-                 "until", "used")  # fmt: skip
+    __slots__ = ("env", "env_answer", "env_secret", "env_value", "fixed", "generation", "idle",
+                 "secret", "stored", "until", "used")  # fmt: skip
 
     def __init__(self, spec: ProviderSpec) -> None:
         self.env = None if spec.env is None else _env_key(spec.env)
         self.fixed: Resolution | None = None  # a provider that needs no credential
         self.env_value: object = None  # raw, as in _raw_environ
         self.env_answer: Resolution | None = None
+        self.env_secret: str | None = None
         self.stored: Resolution | None = None  # the daemon's answer, and its limits:
+        self.secret: str | None = None  # stored.secret as kept: a caller may overwrite it
         self.generation = b""
         self.until = 0.0
         self.idle = _NEVER
@@ -173,9 +178,12 @@ class ReuseCache:
         if entry.fixed is not None:
             return entry.fixed
         if entry.env is not None:
-            value = _env_raw(entry.env) if not _RAW else _raw_environ.get(entry.env)
+            value = _env_raw(entry.env)
             if value:
-                return entry.env_answer if value == entry.env_value else None
+                answer = entry.env_answer
+                if answer is None or value != entry.env_value:
+                    return None
+                return answer if answer.secret is entry.env_secret else None
         stored, view = entry.stored, self._view
         if (
             stored is None
@@ -183,6 +191,7 @@ class ReuseCache:
             or now >= entry.until
             or now - entry.used >= entry.idle
             or view[8:16] != entry.generation
+            or stored.secret is not entry.secret
         ):
             return None
         entry.used = now
@@ -207,16 +216,19 @@ class ReuseCache:
             raw = _env_raw(entry.env)
             if not raw or _env_text(raw) != answer.secret:
                 return  # changed meanwhile (another thread): keep nothing
-            entry.env_value, entry.env_answer = raw, answer
+            entry.env_value, entry.env_answer, entry.env_secret = raw, answer, answer.secret
         elif answer.reuse is not None and self._mapped(path, sent):
             reuse = answer.reuse
             entry.generation = struct.pack("<Q", reuse.generation)
             entry.until = sent + reuse.seconds
             entry.idle = _NEVER if reuse.idle is None else reuse.idle
             entry.used = sent
+            entry.secret = answer.secret
             entry.stored = answer
         else:
             return
+        if len(self._entries) >= MAX_ENTRIES and provider not in self._entries:
+            self._entries = {}
         self._entries[provider] = entry
 
     def _mapped(self, path: str, now: float) -> bool:
@@ -235,8 +247,6 @@ class ReuseCache:
     def _recheck(self, now: float) -> bool:
         """Look again at what no generation announces; False (and empty) on a change."""
         self._check_at = now + CHECK_INTERVAL
-        from nxuskit import registry
-
         same = (
             enabled()
             and self._socket_path() == self._path

@@ -59,12 +59,12 @@ class Board:
 class Readers:
     """Eight reader processes resolving ``provider`` until the board says done."""
 
-    def __init__(self, box: Sandbox, provider: str, mode: str, env: dict[str, str]) -> None:
+    def __init__(self, box: Sandbox, provider: str, mode: str) -> None:
         self.board = Board(box.root / "board")
         self.processes = [
             subprocess.Popen(
                 [sys.executable, str(READER), str(self.board.path), provider, mode],
-                env={**box.env, **env},
+                env=box.env,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
@@ -80,8 +80,34 @@ class Readers:
             out, err = process.communicate(timeout=60)
             assert process.returncode == 0, err
             found.append(json.loads(out))
-        self.board.close()
         return found
+
+    def stop(self) -> None:
+        """End whatever still runs (a test that failed half-way) and close the board."""
+        self.board.finish()
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+            process.communicate(timeout=30)
+        self.board.close()
+
+
+Start = Callable[[str, str], Readers]
+
+
+@pytest.fixture
+def start_readers(sandbox: Sandbox) -> Iterator[Callable[[str, str], Readers]]:
+    """Starts the readers of a test (``start_readers(provider, mode)``), stopped at its end
+    whatever happened."""
+    started: list[Readers] = []
+
+    def start(provider: str, mode: str) -> Readers:
+        started.append(Readers(sandbox, provider, mode))
+        return started[-1]
+
+    yield start
+    for readers in started:
+        readers.stop()
 
 
 @pytest.fixture
@@ -136,10 +162,10 @@ def warm(readers: Readers) -> None:
 
 
 def test_a_rotated_key_is_never_read_older_than_acknowledged(
-    daemon: Daemon, sandbox: Sandbox, client: nxuskit.Client
+    daemon: Daemon, sandbox: Sandbox, client: nxuskit.Client, start_readers: Start
 ) -> None:
     client.auth_set_credential("openai", "sk-rotated-000000")
-    readers = Readers(sandbox, "openai", "index", {})
+    readers = start_readers("openai", "index")
     warm(readers)
     writes = 120
     for index in range(1, writes + 1):
@@ -155,7 +181,11 @@ def auth_server() -> Iterator[AuthServer]:
 
 @pytest.mark.timeout(120)
 def test_refreshed_oauth_tokens_are_never_read_older_than_acknowledged(
-    daemon: Daemon, sandbox: Sandbox, auth_server: AuthServer, client: nxuskit.Client
+    daemon: Daemon,
+    sandbox: Sandbox,
+    auth_server: AuthServer,
+    client: nxuskit.Client,
+    start_readers: Start,
 ) -> None:
     sandbox.write_config(auth_server.config(client_id="nxuskit-short"))
     browser = Browser(auth_server)
@@ -167,7 +197,7 @@ def test_refreshed_oauth_tokens_are_never_read_older_than_acknowledged(
     finally:
         browser.close()
     before = auth_server.refreshes()
-    readers = Readers(sandbox, "acme", "expiry", {})
+    readers = start_readers("acme", "expiry")
     warm(readers)
     forced = 6
     for _ in range(forced):  # refreshes a client asks for, acknowledged when they return
@@ -195,11 +225,15 @@ def edit_behind_the_daemon(ss: SecretService, value: str) -> None:
 
 @pytest.mark.timeout(120)
 def test_a_lock_makes_every_reader_see_the_store_again(
-    spawn: Spawn, sandbox: Sandbox, secret_service: SecretService, client: nxuskit.Client
+    spawn: Spawn,
+    sandbox: Sandbox,
+    secret_service: SecretService,
+    client: nxuskit.Client,
+    start_readers: Start,
 ) -> None:
     spawn("--store", "keyring", env={**sandbox.env, **secret_service.env})
     client.auth_set_credential("openai", "sk-locked-000000")
-    readers = Readers(sandbox, "openai", "index", {})
+    readers = start_readers("openai", "index")
     warm(readers)
     writes = 25
     for index in range(1, writes + 1):
