@@ -49,6 +49,7 @@ class ReuseLedger:
     def __init__(self, published: Generation, cache: SessionCache) -> None:
         self._published = published
         self._cache = cache
+        self._idle = cache.idle
         self.until = 0.0
         """``time.monotonic()`` time after which no granted answer is reused any more."""
         self._granted: anyio.Event | None = None  # wakes the watch after a quiet spell
@@ -64,14 +65,16 @@ class ReuseLedger:
 
             due = record.expires_at - refresh_margin(record)
             seconds = min(seconds, due - time.time())
-        seconds = math.floor(seconds * 1000) / 1000
-        if seconds <= 0:
+        if seconds < 0.001:
             return None
-        self.until = max(self.until, time.monotonic() + seconds)
-        granted = self._granted
-        if granted is not None and not granted.is_set():
-            granted.set()
-        return Reuse(generation, seconds, self._cache.idle)
+        seconds = math.floor(seconds * 1000) / 1000  # never more than the daemon allows
+        until = time.monotonic() + seconds
+        if until > self.until:
+            self.until = until
+            granted = self._granted
+            if granted is not None and not granted.is_set():
+                granted.set()
+        return Reuse(generation, seconds, self._idle)
 
     async def watch(self, notice: Callable[[], object]) -> None:
         """Call ``notice`` every WATCH_INTERVAL while a granted answer may be in use (it

@@ -254,6 +254,9 @@ def test_a_repeated_resolve_is_answered_from_memory_and_env_still_wins(
     for _ in range(5):
         assert client.auth_resolve("openai").secret == "sk-stored-1"
     assert asked[0] <= 2  # the first answer after a write may come without leave to reuse
+    scrubbed = client.auth_resolve("openai")
+    scrubbed.secret = None  # a caller wiping what it was given does not wipe the cache
+    assert client.auth_resolve("openai").secret == "sk-stored-1"
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
     assert (client.auth_resolve("openai").source, client.auth_resolve("gpt").secret) == (
         "env",
