@@ -90,12 +90,13 @@ def enabled() -> bool:
 
 def map_generation(path: str) -> tuple[mmap.mmap, tuple[int, int]] | None:
     """The generation file at ``path`` mapped read-only, with its (device, inode); None
-    when it is missing or cannot be trusted: its directory must pass the socket's checks
-    (``trust.check_socket_directory``), and the file, opened without following a link,
-    must be a regular file of this user that nobody else may read or write, in the
-    documented format."""
+    when it is missing or cannot be trusted. Its directory must be the socket's private
+    directory (``trust.check_private_directory``: the chain above it was checked when
+    this client connected, and only this user or root can change what is in it), and the
+    file, opened without following a link, must be a regular file of this user that
+    nobody else may read or write, in the documented format."""
     try:
-        trust.check_socket_directory(os.path.dirname(path))
+        trust.check_private_directory(os.path.dirname(path))
     except PermissionDenied:
         return None
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
