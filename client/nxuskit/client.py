@@ -39,6 +39,7 @@ from nxuskit.answers import (
 from nxuskit.channel import Channel
 from nxuskit.precedence import StatusReport
 from nxuskit.reuse import ReuseCache
+from nxuskit.reuse import enabled as reuse_enabled
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -101,7 +102,10 @@ class Client(Channel):
         sent = time.monotonic()
         answer = precedence.resolve_locally(spec, api_key)
         if answer is None:
-            result = self.call(protocol.RESOLVE, {"provider": spec.name})
+            params: dict[str, Any] = {"provider": spec.name}
+            if not api_key and reuse_enabled():
+                params["reuse"] = True  # the daemon grants it only to clients that ask
+            result = self.call(protocol.RESOLVE, params)
             answer = Resolution.from_wire(result, protocol.RESOLVE)
         if not api_key:
             self.reuse.keep(provider, reg, spec, answer, sent)

@@ -228,9 +228,10 @@ class CredentialService:
 
     # -- the methods -----------------------------------------------------------------
 
-    async def resolve(self, provider: str) -> Resolution:
-        """The stored credential for ``provider`` (the only answer that holds a secret),
-        with leave to reuse it while the generation stays the one taken first."""
+    async def resolve(self, provider: str, reuse: bool = False) -> Resolution:
+        """The stored credential for ``provider`` (the only answer that holds a secret);
+        with ``reuse`` (a client that caches asks for it), the leave to reuse it while the
+        generation stays the one taken first."""
         generation = self.published.value  # before anything is read: see nxuskitd.reuse
         spec = self.provider(provider)
         if not spec.requires_auth:
@@ -243,9 +244,9 @@ class CredentialService:
             record = await self.refresh_hook(spec, record)
         oauth = record.auth_method == protocol.OAUTH
         source = protocol.SOURCE_OAUTH if oauth else protocol.SOURCE_STORE
-        reuse = self.reuse.grant(spec.name, record, generation)
+        leave = self.reuse.grant(spec.name, record, generation) if reuse else None
         return Resolution(
-            spec.name, record.secret, source, record.auth_method, record.expires_at, reuse
+            spec.name, record.secret, source, record.auth_method, record.expires_at, leave
         )
 
     async def status(self, provider: str | None = None) -> Statuses:

@@ -29,6 +29,7 @@ from tests.conftest import Daemon, Sandbox, run_cli
 from tests.integration.conftest import wait_until
 from tests.integration.oauth_support import AuthServer, Browser, run_auth_server
 from tests.integration.secret_service import SecretService
+from tests.integration.wire import Wire
 
 Spawn = Callable[..., Daemon]
 READER = Path(__file__).with_name("cache_reader.py")
@@ -269,6 +270,20 @@ def test_a_repeated_resolve_is_answered_from_memory_and_env_still_wins(
     assert client.auth_resolve("openai").secret == "sk-stored-1"
     assert asked[0] == count  # the stored answer was still current
     assert client.auth_resolve("openai", api_key="sk-explicit").source == "explicit"
+
+
+def test_leave_to_reuse_is_given_only_to_a_client_that_asks(
+    daemon: Daemon, sandbox: Sandbox, client: nxuskit.Client
+) -> None:
+    client.auth_set_credential("openai", "sk-stored-5")
+    with Wire(sandbox.socket_path) as wire:
+        plain = wire.request("auth.resolve", {"provider": "openai"})["result"]
+        asking = wire.request("auth.resolve", {"provider": "openai", "reuse": True})["result"]
+    assert plain["reuse"] is None  # as before the cache: nothing to parse, nothing granted
+    assert set(asking["reuse"]) == {"generation", "seconds", "idle"}
+    assert 0 < asking["reuse"]["seconds"] <= 7200
+    view = Path(paths.generation_path(str(sandbox.socket_path))).read_bytes()
+    assert struct.unpack_from("<Q", view, 8)[0] == asking["reuse"]["generation"]
 
 
 def test_the_cache_can_be_turned_off(
