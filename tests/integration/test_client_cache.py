@@ -162,13 +162,24 @@ def warm(readers: Readers) -> None:
 # -- the invariant ---------------------------------------------------------------------
 
 
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("store", ["file", "keyring"])
 def test_a_rotated_key_is_never_read_older_than_acknowledged(
-    daemon: Daemon, sandbox: Sandbox, client: nxuskit.Client, start_readers: Start
+    store: str,
+    spawn: Spawn,
+    sandbox: Sandbox,
+    client: nxuskit.Client,
+    start_readers: Start,
+    request: pytest.FixtureRequest,
 ) -> None:
+    env = sandbox.env
+    if store == "keyring":  # no fingerprint: the write's own move is the only one
+        env = {**env, **request.getfixturevalue("secret_service").env}
+    spawn("--store", store, env=env)
     client.auth_set_credential("openai", "sk-rotated-000000")
     readers = start_readers("openai", "index")
     warm(readers)
-    writes = 120
+    writes = 120 if store == "file" else 30
     for index in range(1, writes + 1):
         client.auth_set_credential("openai", f"sk-rotated-{index:06d}")
         readers.board.publish(index)  # acknowledged: no reader may see less from now on
