@@ -361,7 +361,9 @@ def main() -> int:
         f"# Benchmark results\n\n- date: {when}\n- machine: {machine()}\n- mode: {mode}\n"
         f"- command: `make bench` (`python bench/run.py{' --quick' if quick else ''}`)\n\n"
         f"Ratios are nxuskit / baseline, both measured in this run, alternated in rounds; "
-        f"medians with interquartile ranges where shown.\n\n{table}\n"
+        f"medians with interquartile ranges where shown. Items 1, 2, 5 and 6 measure round "
+        f"trips with the client cache off; item 7 is the cache (notes: client_cache.md)."
+        f"\n\n{table}\n"
     )
     return 0
 

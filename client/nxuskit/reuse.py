@@ -5,8 +5,8 @@ the generation the answer was computed under, for how long at most, and an idle 
 A ``Client`` keeps such an answer and serves the next resolve of the same name from
 memory while all of these hold:
 
-- the daemon's generation file (``<socket>.generation``, mapped read-only) still holds
-  that generation. The daemon moves it, before the call that caused it returns, on
+- the daemon's generation file (``<socket>.generation``, mapped read-only at the first
+  reuse: a process that resolves once never maps it) still holds that generation. The daemon moves it, before the call that caused it returns, on
   anything that may change an answer: set, remove, login, refresh, logout, lock,
   migration, a store read, a store or config.toml changed behind its back, its start
   and stop. The file is trusted only as the socket is: opened without following a link,
@@ -186,10 +186,14 @@ class ReuseCache:
                     return None
                 return answer if answer.secret is entry.env_secret else None
         stored, view = entry.stored, self._view
+        if stored is None:
+            return None
+        if view is None:  # mapped at the first reuse: a process that resolves once never maps
+            view = self._map(now)
+            if view is None:
+                return None
         if (
-            stored is None
-            or view is None
-            or now >= entry.until
+            now >= entry.until
             or now - entry.used >= entry.idle
             or view[8:16] != entry.generation
             or stored.secret is not entry.secret
@@ -218,7 +222,7 @@ class ReuseCache:
             if not raw or _env_text(raw) != answer.secret:
                 return  # changed meanwhile (another thread): keep nothing
             entry.env_value, entry.env_answer, entry.env_secret = raw, answer, answer.secret
-        elif answer.reuse is not None and self._mapped(path, sent):
+        elif answer.reuse is not None:
             reuse = answer.reuse
             entry.generation = struct.pack("<Q", reuse.generation)
             entry.until = sent + reuse.seconds
@@ -232,18 +236,17 @@ class ReuseCache:
             self._entries = {}
         self._entries[provider] = entry
 
-    def _mapped(self, path: str, now: float) -> bool:
-        """Whether the generation file of ``path`` is mapped (mapping it if need be)."""
-        if self._view is not None:
-            return True
+    def _map(self, now: float) -> mmap.mmap | None:
+        """The generation file of this cache's socket, mapped now; None when it cannot be
+        (tried again after CHECK_INTERVAL)."""
         if now < self._retry_map_at:
-            return False
-        found = map_generation(paths.generation_path(path))
+            return None
+        found = map_generation(paths.generation_path(self._path))
         if found is None:
             self._retry_map_at = now + CHECK_INTERVAL
-            return False
+            return None
         self._view, self._identity = found
-        return True
+        return self._view
 
     def _recheck(self, now: float) -> bool:
         """Look again at what no generation announces; False (and empty) on a change."""
