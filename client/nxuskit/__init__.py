@@ -32,6 +32,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "ConfigError": ("nxuskit.errors", "ConfigError"),
     "DaemonBusy": ("nxuskit.errors", "DaemonBusy"),
     "DaemonUnavailable": ("nxuskit.errors", "DaemonUnavailable"),
+    "HttpxAuth": ("nxuskit.http_auth", "HttpxAuth"),
     "InvalidArgument": ("nxuskit.errors", "InvalidArgument"),
     "LoginFailed": ("nxuskit.errors", "LoginFailed"),
     "LoginResult": ("nxuskit.answers", "LoginResult"),
@@ -42,6 +43,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "ProtocolError": ("nxuskit.errors", "ProtocolError"),
     "Provider": ("nxuskit.provider", "Provider"),
     "ProviderSpec": ("nxuskit.registry", "ProviderSpec"),
+    "RequestsAuth": ("nxuskit.http_auth", "RequestsAuth"),
     "Resolution": ("nxuskit.answers", "Resolution"),
     "StatusReport": ("nxuskit.auth", "StatusReport"),
     "StoreUnavailable": ("nxuskit.errors", "StoreUnavailable"),
@@ -77,6 +79,7 @@ if TYPE_CHECKING:
     )
     from nxuskit.client import Client
     from nxuskit.daemon import daemon_lock, daemon_status
+    from nxuskit.http_auth import HttpxAuth, RequestsAuth
     from nxuskit.errors import (
         ConfigError,
         DaemonBusy,
@@ -126,6 +129,7 @@ __all__ = [
     "ConfigError",
     "DaemonBusy",
     "DaemonUnavailable",
+    "HttpxAuth",
     "InvalidArgument",
     "LoginFailed",
     "LoginResult",
@@ -137,6 +141,7 @@ __all__ = [
     "ProtocolError",
     "Provider",
     "ProviderSpec",
+    "RequestsAuth",
     "Resolution",
     "StatusReport",
     "StoreInfo",
