@@ -21,6 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import aio_resolves  # noqa: E402
 import harness  # noqa: E402
 from harness import AgentClient, applied, latencies, percentile, spread  # noqa: E402
 
@@ -375,6 +376,7 @@ def main() -> int:
             harness.stop(daemon)
     rows += keyring_rows(rounds, 20, runs)
     rows += scaling(rounds, calls)
+    rows += aio_resolves.rows(rounds)
 
     table = render(rows, quick)
     if quick:
