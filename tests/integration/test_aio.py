@@ -9,6 +9,7 @@ import importlib.util
 import os
 import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 
@@ -244,3 +245,40 @@ async def test_autostart_runs_in_a_worker_thread_once_for_all_tasks(
     assert {a.secret for a in answers} == {"sk-autostarted"}
     assert len(autostarted) == 1
     assert nxuskitd_pids(sandbox) == [autostarted[0].pid]
+
+
+_LEFT_OPEN = """
+import asyncio, gc, os
+import nxuskit.aio
+
+async def main() -> None:
+    await nxuskit.aio.auth_resolve("openai")  # the loop's default client: never closed here
+    await nxuskit.aio.Client(autostart=False).auth_resolve("openai")  # nor this one
+
+asyncio.run(main())
+gc.collect()
+links = []
+for fd in os.listdir("/proc/self/fd"):
+    try:
+        links.append(os.readlink(f"/proc/self/fd/{fd}"))
+    except OSError:
+        pass  # the directory listing's own descriptor, closed by now
+print(sorted(links))
+"""
+
+
+def test_connections_left_open_are_closed_when_the_loop_ends(
+    sandbox: Sandbox, daemon: Daemon
+) -> None:
+    nxuskit.auth_set_credential("openai", "sk-left-open")
+    done = subprocess.run(
+        [sys.executable, "-W", "always::ResourceWarning", "-c", _LEFT_OPEN],
+        env=sandbox.env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "ResourceWarning" not in done.stderr, done.stderr
+    assert "socket:" not in done.stdout  # no descriptor of a connection survives the loop
