@@ -79,7 +79,6 @@ if TYPE_CHECKING:
     )
     from nxuskit.client import Client
     from nxuskit.daemon import daemon_lock, daemon_status
-    from nxuskit.http_auth import HttpxAuth, RequestsAuth
     from nxuskit.errors import (
         ConfigError,
         DaemonBusy,
@@ -94,6 +93,7 @@ if TYPE_CHECKING:
         UnknownProvider,
         VersionMismatch,
     )
+    from nxuskit.http_auth import HttpxAuth, RequestsAuth
     from nxuskit.login import (
         LoginResult,
         LoginStart,

@@ -177,8 +177,8 @@ class _Adapter:
 class HttpxAuth(_Adapter):
     """``auth=`` for ``httpx.Client`` and ``httpx.AsyncClient`` (a subclass of
     ``httpx.Auth``): the provider's current credential on every request, one retry after
-    a 401 with a renewed one (see the module). The async client resolves through
-    ``nxuskit.aio``, never blocking its loop.
+    a 401 with a renewed one (see the module). In an AsyncClient it resolves through
+    ``nxuskit.aio``, never blocking the loop (asyncio or uvloop; not trio).
 
     ``client`` / ``aio_client``: the ``nxuskit.Client`` / ``nxuskit.aio.Client`` to ask
     (default: the process's, and the running loop's). Raises ImportError without httpx,

@@ -248,15 +248,19 @@ async def test_autostart_runs_in_a_worker_thread_once_for_all_tasks(
 
 
 _LEFT_OPEN = """
-import asyncio, gc, os
+import asyncio, gc, os, weakref
 import nxuskit.aio
 
+loops = []
+
 async def main() -> None:
+    loops.append(weakref.ref(asyncio.get_running_loop()))
     await nxuskit.aio.auth_resolve("openai")  # the loop's default client: never closed here
     await nxuskit.aio.Client(autostart=False).auth_resolve("openai")  # nor this one
 
 asyncio.run(main())
 gc.collect()
+assert loops[0]() is None, "the default client keeps its ended loop alive"
 links = []
 for fd in os.listdir("/proc/self/fd"):
     try:

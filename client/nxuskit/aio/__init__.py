@@ -154,7 +154,7 @@ class Client:
             return
         self._forget(self._conn)
         self._conn = conn
-        opening.get_loop().create_task(_close_at_loop_end(conn))
+        opening.get_loop().create_task(self._close_at_loop_end(conn))
 
     async def _open(self, path: str) -> Connection:
         from nxuskit.client import timeout_from_env
@@ -195,6 +195,18 @@ class Client:
             conn.close()
         else:  # another thread's loop owns it: let that loop close it
             conn.loop.call_soon_threadsafe(conn.close)
+
+    async def _close_at_loop_end(self, conn: Connection) -> None:
+        """Wait for ``conn`` to end; if its loop cancels its tasks first, at its end (as
+        ``asyncio.run`` does), close it, so no socket is left for the garbage collector.
+        Either way let go of it: it holds its loop, and the default Client of a loop must
+        not keep that loop alive."""
+        try:
+            await conn.ended.wait()
+        finally:
+            conn.close()
+            if self._conn is conn:
+                self._conn = None
 
     async def aclose(self) -> None:
         """Close the connection (the next call opens a new one); calls still waiting for
@@ -281,15 +293,6 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
-
-
-async def _close_at_loop_end(conn: Connection) -> None:
-    """Wait for ``conn`` to end; if its loop cancels its tasks first, at its end (as
-    ``asyncio.run`` does), close it, so no socket is left for the garbage collector."""
-    try:
-        await conn.ended.wait()
-    finally:
-        conn.close()
 
 
 _defaults: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Client] = (
