@@ -21,6 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import clients  # noqa: E402
 import harness  # noqa: E402
 from harness import AgentClient, applied, latencies, percentile, spread  # noqa: E402
 
@@ -351,6 +352,7 @@ def main() -> int:
                 rows += warm_round_trip(box, agent, (daemon.pid, agent_pid), rounds, calls)
                 for workers in (8, 64):
                     rows.append(throughput(box, agent, workers, duration, 1 if quick else 3))
+                rows += clients.client_rows(box, agent, 1 if quick else 3, calls)
             rows.append(
                 process_ratio(
                     box,
