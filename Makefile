@@ -2,7 +2,8 @@
 #   make run    create .venv, install nxuskit with the daemon and the CLI (nxuskit[all]),
 #               run nxuskitd in the foreground
 #   make test   install what the tests need (nxuskit[dev], Debian packages and the test
-#               OAuth server's npm packages), then ruff, mypy --strict and the whole pytest suite
+#               OAuth server's and the TypeScript client's npm packages), then ruff, mypy
+#               --strict and the whole pytest suite
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -13,8 +14,12 @@ RUN_STAMP := $(VENV)/.installed-all
 # the real OAuth server the OAuth tests run (oidc-provider; its node_modules is not committed)
 OAUTH_SERVER := tests/oauth_server
 OAUTH_STAMP  := $(OAUTH_SERVER)/node_modules/.installed
+# the TypeScript client's dev dependencies: typescript and @types/node (its compiled dist/
+# is committed; node_modules is not)
+TS_CLIENT := clients/typescript
+TS_STAMP  := $(TS_CLIENT)/node_modules/.installed
 
-.PHONY: run test bench bench-keyring bench-quick lint typecheck system-deps oauth-server dist clean
+.PHONY: run test bench bench-keyring bench-quick lint typecheck system-deps oauth-server client-typescript dist clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +45,12 @@ $(OAUTH_STAMP): $(OAUTH_SERVER)/package-lock.json
 
 oauth-server: system-deps $(OAUTH_STAMP)
 
+$(TS_STAMP): $(TS_CLIENT)/package-lock.json
+	cd $(TS_CLIENT) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(TS_STAMP)
+
+client-typescript: system-deps $(TS_STAMP)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check client daemon cli tests bench
 	$(VENV)/bin/ruff format --check client daemon cli tests bench
@@ -49,7 +60,7 @@ typecheck: $(STAMP)
 
 # The benchmark suite runs in its quick mode first: it proves the suite works and never
 # fails on a figure (the figures come from `make bench`).
-test: $(STAMP) system-deps oauth-server lint typecheck
+test: $(STAMP) system-deps oauth-server client-typescript lint typecheck
 	$(PY) bench/run.py --quick --output /dev/null
 	$(PY) -m pytest
 

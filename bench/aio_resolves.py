@@ -1,4 +1,4 @@
-"""Figure 7: ``nxuskit.aio``, 1,000 concurrent resolves on one event loop, beside the
+"""Figure 8: ``nxuskit.aio``, 1,000 concurrent resolves on one event loop, beside the
 blocking client's resolves in the same run (same daemon, same stored key).
 
 The blocking client answers one call at a time per connection, so its figure is a loop
@@ -64,13 +64,13 @@ def rows(rounds: int) -> list[Row]:
 
 def _measure(box: harness.Sandbox, rounds: int) -> list[Row]:
     import nxuskit
-    from nxuskit import connection
+    from nxuskit.client import reset_default
 
     blocking_rates: list[float] = []
     blocking_waits: list[float] = []
     found: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in _loops()}
     with applied(box.env):
-        connection.reset()
+        reset_default()
         nxuskit.auth_resolve("openai")
         for _ in range(rounds):
             start = time.perf_counter()
@@ -80,14 +80,14 @@ def _measure(box: harness.Sandbox, rounds: int) -> list[Row]:
                 rate, waits = run(_burst(TASKS))
                 found[name][0].append(rate)
                 found[name][1].extend(waits)
-        connection.reset()
+        reset_default()
     baseline = max(blocking_rates)
     result: list[Row] = []
     for name, (rates, waits) in found.items():
         best = max(rates)
         result.append(
             (
-                f"7a. aio ({name}): {TASKS:,} concurrent resolves on one loop (resolves/s) "
+                f"8a. aio ({name}): {TASKS:,} concurrent resolves on one loop (resolves/s) "
                 "vs the blocking client's one by one",
                 f"{best:,.0f}",
                 f"{baseline:,.0f}",
@@ -99,7 +99,7 @@ def _measure(box: harness.Sandbox, rounds: int) -> list[Row]:
         for label, fraction in (("p50", 0.5), ("p99", 0.99)):
             result.append(
                 (
-                    f"7b. aio ({name}): a task's wait in the burst {label} (us) "
+                    f"8b. aio ({name}): a task's wait in the burst {label} (us) "
                     "vs a blocking round trip",
                     f"{percentile(waits, fraction):,.0f}",
                     f"{percentile(blocking_waits, fraction):,.1f}",

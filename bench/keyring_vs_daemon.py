@@ -57,11 +57,11 @@ def measure(box: harness.Sandbox, rounds: int, calls: int) -> dict[str, list[flo
     import keyring
 
     import nxuskit
-    from nxuskit import connection
+    from nxuskit.client import reset_default
 
     results: dict[str, list[float]] = {"daemon": [], "keyring": [], "cold": []}
     with applied(box.env):
-        connection.reset()
+        reset_default()
         nxuskit.auth_set_credential("openai", KEY)
         backend = keyring.get_keyring()
         assert type(backend).__module__ == "keyring.backends.SecretService", backend
@@ -84,7 +84,7 @@ def measure(box: harness.Sandbox, rounds: int, calls: int) -> dict[str, list[flo
             for _ in range(max(1, calls // 4)):
                 cold()
         reads = nxuskit.daemon_status()["cache"]["store_reads"]
-        connection.reset()
+        reset_default()
     results["store_reads"] = [float(reads)]
     return results
 

@@ -22,6 +22,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import aio_resolves  # noqa: E402
+import clients  # noqa: E402
 import harness  # noqa: E402
 from harness import AgentClient, applied, latencies, percentile, spread  # noqa: E402
 
@@ -41,7 +42,7 @@ def warm_round_trip(
     box: harness.Sandbox, agent: str, pids: tuple[int, int], rounds: int, calls: int
 ) -> list[Row]:
     import nxuskit
-    from nxuskit import connection
+    from nxuskit.client import reset_default
 
     rows: list[Row] = []
     for placement, (client_cpu, server_cpu) in PLACEMENTS.items():
@@ -49,7 +50,7 @@ def warm_round_trip(
             continue
         harness.pin({0: client_cpu, pids[0]: server_cpu, pids[1]: server_cpu})
         with applied(box.env):
-            connection.reset()
+            reset_default()
             nxuskit.auth_resolve("openai")
             client = AgentClient(agent)
             ours: list[float] = []
@@ -58,7 +59,7 @@ def warm_round_trip(
                 ours += latencies(lambda: nxuskit.auth_resolve("openai"), calls)
                 theirs += latencies(client.identities, calls)
             client.close()
-            connection.reset()
+            reset_default()
         harness.unpin([0, *pids])
         for label, fraction in (("p50", 0.5), ("p99", 0.99)):
             a, b = percentile(ours, fraction), percentile(theirs, fraction)
@@ -126,7 +127,7 @@ def process_ratio(
 
 def scaling(rounds: int, calls: int) -> list[Row]:
     import nxuskit
-    from nxuskit import connection
+    from nxuskit.client import reset_default
 
     rows: list[Row] = []
     with harness.sandbox() as small, harness.sandbox() as large:
@@ -140,10 +141,10 @@ def scaling(rounds: int, calls: int) -> list[Row]:
             for _ in range(rounds):
                 for box, bucket in ((large, a_all), (small, b_all)):
                     with applied(box.env):
-                        connection.reset()
+                        reset_default()
                         nxuskit.auth_resolve("openai")
                         bucket.extend(latencies(lambda: nxuskit.auth_resolve("openai"), calls))
-                        connection.reset()
+                        reset_default()
             a, b = statistics.median(a_all), statistics.median(b_all)
             rows.append(
                 (
@@ -167,7 +168,7 @@ def scaling(rounds: int, calls: int) -> list[Row]:
 
 def _many_connections(box: harness.Sandbox, pid: int, count: int) -> list[Row]:
     import nxuskit
-    from nxuskit import connection
+    from nxuskit.client import reset_default
 
     held = []
     for _ in range(count):
@@ -177,11 +178,11 @@ def _many_connections(box: harness.Sandbox, pid: int, count: int) -> list[Row]:
     time.sleep(0.5)
     rss = harness.rss_kib(pid) / 1024
     with applied(box.env):
-        connection.reset()
+        reset_default()
         start = time.perf_counter()
         nxuskit.auth_resolve("openai")  # a new connection, hello and resolve
         first = (time.perf_counter() - start) * 1000
-        connection.reset()
+        reset_default()
     for sock in held:
         sock.close()
     return [
@@ -206,7 +207,7 @@ def _many_connections(box: harness.Sandbox, pid: int, count: int) -> list[Row]:
 
 def _start_to_first_resolve(rounds: int) -> Row:
     import nxuskit
-    from nxuskit import connection
+    from nxuskit.client import reset_default
 
     times = []
     for _ in range(max(3, rounds)):
@@ -215,10 +216,10 @@ def _start_to_first_resolve(rounds: int) -> Row:
             start = time.perf_counter()
             daemon = harness.start_daemon(box)
             with applied(box.env):
-                connection.reset()
+                reset_default()
                 nxuskit.auth_resolve("openai")
                 times.append(time.perf_counter() - start)
-                connection.reset()
+                reset_default()
             harness.stop(daemon)
     value = statistics.median(times)
     return (
@@ -352,6 +353,7 @@ def main() -> int:
                 rows += warm_round_trip(box, agent, (daemon.pid, agent_pid), rounds, calls)
                 for workers in (8, 64):
                     rows.append(throughput(box, agent, workers, duration, 1 if quick else 3))
+                rows += clients.client_rows(box, agent, 1 if quick else 3, calls)
             rows.append(
                 process_ratio(
                     box,

@@ -16,6 +16,9 @@ command -v setpriv >/dev/null || need+=(util-linux)
     || need+=(dbus)
 command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring)
 command -v secret-tool >/dev/null || need+=(libsecret-tools)
+command -v go >/dev/null || need+=(golang-go)  # the Go client's suite (clients/go: go test)
+# the Rust client's suite (clients/rust): any cargo will do, rustup's or Debian's (1.63+)
+{ command -v cargo || [ -x "${CARGO_HOME:-$HOME/.cargo}/bin/cargo" ]; } >/dev/null || need+=(cargo)
 [ ${#need[@]} -eq 0 ] && exit 0
 if ! command -v apt-get >/dev/null; then
     echo "install these packages for the full test suite: ${need[*]}" >&2

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from nxuskit import connection, registry
+from nxuskit import registry
+from nxuskit.client import reset_default
 
 PROVIDER_ENV_VARS = [spec.env for spec in registry.BUILTIN if spec.env] + [
     spec.host_env for spec in registry.BUILTIN if spec.host_env
@@ -98,11 +99,11 @@ def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
         "NXUSKIT_AUTOSTART",
     ):
         monkeypatch.setenv(key, box.env[key])
-    connection.reset()
+    reset_default()
     try:
         yield box
     finally:
-        connection.reset()
+        reset_default()
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -1,21 +1,28 @@
-"""The root of ``nxuskit-cli``: global options and the command groups."""
+"""The root of ``nxuskit-cli``: global options, the invocation's Client, the groups."""
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
 
+from nxuskit.client import Client
 from nxuskit_cli import daemon, provider, store
+from nxuskit_cli.options import SocketOption
 from nxuskit_cli.output import EXIT_HELP
+
+ENVIRONMENT_HELP = (
+    "Environment: NXUSKIT_SOCKET (as --socket); NXUSKIT_TIMEOUT, the seconds to wait for "
+    "nxuskitd's answer (default 30; `daemon status` waits 2 at most); NXUSKIT_AUTOSTART=0, "
+    "never start nxuskitd (`provider status`, `daemon status` and `daemon lock` never do)."
+)
 
 app = typer.Typer(
     name="nxuskit-cli",
     help="Manage the LLM provider credentials that nxuskitd keeps for your apps.\n\n"
     "Apps resolve a credential by precedence: an explicit parameter, then the provider's "
     "environment variable (OPENAI_API_KEY, ...), then the store (the OS keyring or a 0600 "
-    "file), which nxuskitd serves over a private Unix socket.",
+    "file), which nxuskitd serves over a private Unix socket.\n\n" + ENVIRONMENT_HELP,
     epilog=EXIT_HELP,
     no_args_is_help=True,
     add_completion=False,
@@ -38,15 +45,8 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    socket: Annotated[
-        str | None,
-        typer.Option(
-            "--socket",
-            metavar="PATH",
-            envvar="NXUSKIT_SOCKET",
-            help="The daemon's socket (default: $XDG_RUNTIME_DIR/nxuskit/nxuskitd.sock).",
-        ),
-    ] = None,
+    ctx: typer.Context,
+    socket: SocketOption = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -55,5 +55,6 @@ def main(
     ] = False,
 ) -> None:
     """Global options."""
-    if socket:
-        os.environ["NXUSKIT_SOCKET"] = socket
+    # One Client per invocation, for every command; a test may have passed its own.
+    if not isinstance(ctx.obj, Client):
+        ctx.obj = Client(socket)

@@ -25,11 +25,6 @@ PACKAGED_UNIT_DIRS = (
 )
 
 
-def log_file() -> str:
-    """The daemon's log file when no journal has it (autostart, launchd)."""
-    return os.path.join(paths.state_dir(), "nxuskitd.log")
-
-
 class Systemd:
     """systemd user units with socket activation (Linux)."""
 
@@ -39,13 +34,12 @@ class Systemd:
     @staticmethod
     def unit_dir() -> str:
         """Where ``install`` writes the units (the user's own unit directory)."""
-        config = os.environ.get("XDG_CONFIG_HOME", "").strip() or os.path.expanduser("~/.config")
-        return os.path.join(config, "systemd", "user")
+        return os.path.join(paths.xdg_config_home(), "systemd", "user")
 
     def socket(self) -> str:
-        """The socket path of nxuskitd.socket (``%t/nxuskit/nxuskitd.sock``)."""
-        runtime = os.environ.get("XDG_RUNTIME_DIR", "").strip() or paths.runtime_dir()
-        return os.path.join(runtime, paths.APP, paths.SOCKET_NAME)
+        """The socket path of nxuskitd.socket (``%t/nxuskit/nxuskitd.sock``): the
+        clients' default, whatever --socket says."""
+        return paths.default_socket_path()
 
     def unavailable(self) -> str | None:
         """Why systemd cannot be used here, or None when it can."""
@@ -119,9 +113,13 @@ class Systemd:
 
 
 class Launchd:
-    """A LaunchAgent with a Sockets entry (macOS)."""
+    """A LaunchAgent with a Sockets entry (macOS) listening on ``socket_path`` (default:
+    the clients' socket path)."""
 
     name = "launchd"
+
+    def __init__(self, socket_path: str | None = None) -> None:
+        self.socket_path = socket_path
 
     @staticmethod
     def plist() -> str:
@@ -138,8 +136,8 @@ class Launchd:
         return f"{self.domain()}/{units.LAUNCHD_LABEL}"
 
     def socket(self) -> str:
-        """The socket launchd creates (the clients' default path)."""
-        return paths.socket_path()
+        """The socket launchd creates: the one --socket names, else the clients' own."""
+        return self.socket_path or paths.socket_path()
 
     def unavailable(self) -> str | None:
         """Why launchd cannot be used here, or None when it can."""
@@ -155,7 +153,7 @@ class Launchd:
 
     def install(self, nxuskitd: str) -> list[Step]:
         """Write the plist with absolute paths and load it into the GUI domain."""
-        socket, log = self.socket(), log_file()
+        socket, log = self.socket(), paths.daemon_log_path()
         return [
             MakeDirectory(os.path.dirname(self.plist()), 0o755),
             MakeDirectory(os.path.dirname(socket), 0o700),
@@ -198,7 +196,7 @@ class Launchd:
         )
 
     def logs(self, follow: bool, lines: int) -> list[str] | None:
-        """None: the log is the file ``log_file()``, which the CLI shows itself."""
+        """None: the log is the file ``paths.daemon_log_path()``, which the CLI shows."""
         return None
 
 
@@ -208,6 +206,7 @@ BY_NAME: dict[str, type[Manager]] = {"systemd": Systemd, "launchd": Launchd}
 """The managers by the name a daemon gives as its ``started_by``."""
 
 
-def current() -> Manager:
-    """The service manager of this platform (launchd on macOS, systemd elsewhere)."""
-    return Launchd() if sys.platform == "darwin" else Systemd()
+def current(socket_path: str | None = None) -> Manager:
+    """The service manager of this platform (launchd on macOS, systemd elsewhere);
+    ``socket_path`` is where a LaunchAgent listens (systemd's unit names its own)."""
+    return Launchd(socket_path) if sys.platform == "darwin" else Systemd()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from typing import Any
 
 from nxuskit.errors import (
@@ -28,46 +29,49 @@ class ServiceError(NxuskitError):
     kind = "service_error"
 
 
-EXIT_CODES: dict[type[NxuskitError], int] = {
-    NotAuthenticated: 1,
-    # 2 is a usage error (typer/click)
-    UnknownProvider: 3,
-    DaemonUnavailable: 4,  # DaemonBusy too
-    StoreUnavailable: 5,
-    PermissionDenied: 6,
-    VersionMismatch: 7,
-    InvalidArgument: 8,
-    ConfigError: 9,
-    ProtocolError: 10,
-    LoginFailed: 11,
-    ServiceError: 12,
-}
-"""Exit status per error class (subclasses use their parent's); documented in --help."""
+EXIT_CODES: dict[int, tuple[type[NxuskitError] | None, str]] = {
+    0: (None, "ok"),
+    1: (NotAuthenticated, "not authenticated (verify: the provider rejected the key)"),
+    2: (None, "usage error"),
+    3: (UnknownProvider, "unknown provider"),
+    # DaemonBusy, DaemonNotRunning and DaemonNotAnswering too (subclasses)
+    4: (DaemonUnavailable, "daemon unavailable: not running (status and lock never start "
+        "it), not answering, or busy"),
+    5: (StoreUnavailable, "store unavailable"),
+    6: (PermissionDenied, "permission denied"),
+    7: (VersionMismatch, "version mismatch"),
+    8: (InvalidArgument, "invalid argument"),
+    9: (ConfigError, "bad config.toml"),
+    10: (ProtocolError, "protocol error"),
+    11: (LoginFailed, "login failed"),
+    12: (ServiceError, "service manager error (daemon install/start/stop)"),
+    13: (None, "provider unreachable or unexpected answer (provider verify)"),
+    69: (None, "a dependency is missing (pip install 'nxuskit[cli]')"),
+    70: (None, "internal error"),
+    130: (None, "interrupted (Ctrl-C)"),
+}  # fmt: skip
+"""Every exit status of nxuskit-cli: the error class it stands for (subclasses use their
+parent's), and what --help says of it (``EXIT_HELP`` is made from this table)."""
 
 EXIT_UNREACHABLE = 13
 """``provider verify``: a provider could not be reached, or answered neither yes nor no."""
-
 EXIT_MISSING_DEPENDENCY = 69  # sysexits' EX_UNAVAILABLE: nxuskit[cli] is not installed
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 
+_BY_ERROR = {cls: code for code, (cls, _) in EXIT_CODES.items() if cls is not None}
+
 EXIT_HELP = (
-    "Exit codes: 0 ok; 1 not authenticated (verify: the provider rejected the key); "
-    "2 usage error; 3 unknown provider; "
-    "4 daemon unavailable; 5 store unavailable; 6 permission denied; 7 version mismatch; "
-    "8 invalid argument; 9 bad config.toml; 10 protocol error; 11 login failed; "
-    "12 service manager error (daemon install/start/stop); "
-    "13 provider unreachable or unexpected answer (provider verify); 69 a dependency is "
-    "missing (pip install 'nxuskit[cli]'); 70 internal error; 130 interrupted (Ctrl-C)."
+    "Exit codes: " + "; ".join(f"{code} {text}" for code, (_, text) in EXIT_CODES.items()) + "."
 )
 
 
 def exit_code(error: NxuskitError) -> int:
     """The exit status for ``error``."""
     for cls in type(error).__mro__:
-        if cls in EXIT_CODES:
-            return EXIT_CODES[cls]
-    return EXIT_CODES[ProtocolError]
+        if cls in _BY_ERROR:
+            return _BY_ERROR[cls]
+    return _BY_ERROR[ProtocolError]
 
 
 def error_line(error: NxuskitError) -> str:
@@ -91,3 +95,19 @@ def _wire(value: object) -> Any:
 def note(message: str) -> None:
     """A hint on stderr (not part of the command's output)."""
     print(f"note: {message}", file=sys.stderr)
+
+
+def format_expiry(expires_at: float | None, now: float | None = None) -> str:
+    """``2025-06-01 14:05 (in 59 min)``, ``... (expired)``, or "" for no expiry."""
+    if expires_at is None:
+        return ""
+    now = time.time() if now is None else now
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(expires_at))
+    left = expires_at - now
+    if left <= 0:
+        return f"{when} (expired)"
+    if left < 120:
+        return f"{when} (in {left:.0f} s)"
+    if left < 2 * 3600:
+        return f"{when} (in {left / 60:.0f} min)"
+    return f"{when} (in {left / 3600:.0f} h)"

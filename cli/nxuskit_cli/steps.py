@@ -16,14 +16,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Any
 
-from nxuskit import connection, protocol
-from nxuskit.autostart import answers
+from nxuskit.answers import DaemonStatus
+from nxuskit.client import Client
 from nxuskit.errors import NxuskitError
 from nxuskit_cli.output import ServiceError
 
 STOP_TIMEOUT = 10.0
+BY_CLIENT = ("hand", "autostart")
+"""The ``started_by`` (``protocol.STARTED_BY``) of a daemon no service manager owns."""
+ASK_TIMEOUT = 5.0
+"""Seconds to wait for the daemon's ``daemon.status`` before stopping it."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,23 +141,14 @@ class Run:
         return f"ran {self.command}"
 
 
-def running_daemon(path: str) -> dict[str, Any] | None:
+def running_daemon(path: str) -> DaemonStatus | None:
     """``daemon.status`` of the daemon serving ``path``, or None when none answers there.
     Never starts one."""
-    if not answers(path):
-        return None
-    try:
-        peer = connection.Connection(path, timeout=5.0)
-    except OSError:
-        return None
-    try:
-        peer.hello()
-        info: dict[str, Any] = peer.call(protocol.DAEMON_STATUS, {})
-    except (NxuskitError, OSError):
-        return None
-    finally:
-        peer.close()
-    return info
+    with Client(path, autostart=False, timeout=ASK_TIMEOUT) as client:
+        try:
+            return client.daemon_status()
+        except NxuskitError:
+            return None
 
 
 def _gone(pid: int) -> bool:
@@ -189,11 +183,11 @@ class StopDaemon:
         info = running_daemon(self.socket)
         if info is None:
             return None if self.outside_manager else f"no nxuskitd answers on {self.socket}"
-        started_by = str(info.get("started_by"))
-        if self.outside_manager and started_by not in ("hand", "autostart"):
+        started_by = info.started_by
+        if self.outside_manager and started_by not in BY_CLIENT:
             return None
-        pid = info.get("pid")
-        if not isinstance(pid, int) or pid <= 1:
+        pid = info.pid
+        if pid <= 1:
             raise ServiceError(f"the daemon on {self.socket} reports no usable pid ({pid!r})")
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-import nxuskit
+from nxuskit import protocol
+from nxuskit_cli.options import JsonOption, client_of
 from nxuskit_cli.output import EXIT_HELP, print_json
 from nxuskit_cli.table import footer
 
@@ -16,14 +17,9 @@ app = typer.Typer(
     epilog=EXIT_HELP,
     no_args_is_help=True,
 )
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-
-
-class Kind(StrEnum):
-    """The stores credentials can move to."""
-
-    keyring = "keyring"
-    file = "file"
+# The kinds of store come from the wire contract: a new kind appears here by itself.
+Kind = StrEnum("Kind", [(kind, kind) for kind in protocol.STORE_KINDS])  # type: ignore[misc]
+"""The stores credentials can move to (``protocol.STORE_KINDS``)."""
 
 
 @app.callback()
@@ -32,9 +28,9 @@ def main() -> None:
 
 
 @app.command()
-def status(json_output: JsonOption = False) -> None:
+def status(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Show which store the daemon uses and why it was chosen."""
-    info = nxuskit.store_info()
+    info = client_of(ctx).store_info()
     if json_output:
         print_json(info.to_dict())
         return
@@ -48,6 +44,7 @@ def _names(names: list[str]) -> str:
 
 @app.command()
 def migrate(
+    ctx: typer.Context,
     to: Annotated[
         Kind,
         typer.Option("--to", help="The store to move every credential to.", show_default=False),
@@ -66,7 +63,7 @@ def migrate(
 
       nxuskit-cli store migrate --to file      (e.g. before leaving a desktop session)
     """
-    result = nxuskit.store_migrate(to.value)
+    result = client_of(ctx).store_migrate(to.value)
     if json_output:
         print_json(result.to_dict())
         return

@@ -31,6 +31,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "Client": ("nxuskit.client", "Client"),
     "ConfigError": ("nxuskit.errors", "ConfigError"),
     "DaemonBusy": ("nxuskit.errors", "DaemonBusy"),
+    "DaemonNotAnswering": ("nxuskit.errors", "DaemonNotAnswering"),
+    "DaemonNotRunning": ("nxuskit.errors", "DaemonNotRunning"),
     "DaemonUnavailable": ("nxuskit.errors", "DaemonUnavailable"),
     "HttpxAuth": ("nxuskit.http_auth", "HttpxAuth"),
     "InvalidArgument": ("nxuskit.errors", "InvalidArgument"),
@@ -45,7 +47,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "ProviderSpec": ("nxuskit.registry", "ProviderSpec"),
     "RequestsAuth": ("nxuskit.http_auth", "RequestsAuth"),
     "Resolution": ("nxuskit.answers", "Resolution"),
-    "StatusReport": ("nxuskit.auth", "StatusReport"),
+    "StatusReport": ("nxuskit.precedence", "StatusReport"),
     "StoreUnavailable": ("nxuskit.errors", "StoreUnavailable"),
     "UnknownProvider": ("nxuskit.errors", "UnknownProvider"),
     "VersionMismatch": ("nxuskit.errors", "VersionMismatch"),
@@ -66,10 +68,15 @@ _EXPORTS: dict[str, tuple[str, str]] = {
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from nxuskit.auth import (
+    from nxuskit.answers import (
         AuthStatus,
+        LoginResult,
+        LoginStart,
+        Migration,
         Resolution,
-        StatusReport,
+        StoreInfo,
+    )
+    from nxuskit.auth import (
         auth_remove_credential,
         auth_resolve,
         auth_set_credential,
@@ -82,6 +89,8 @@ if TYPE_CHECKING:
     from nxuskit.errors import (
         ConfigError,
         DaemonBusy,
+        DaemonNotAnswering,
+        DaemonNotRunning,
         DaemonUnavailable,
         InvalidArgument,
         LoginFailed,
@@ -95,8 +104,6 @@ if TYPE_CHECKING:
     )
     from nxuskit.http_auth import HttpxAuth, RequestsAuth
     from nxuskit.login import (
-        LoginResult,
-        LoginStart,
         auth_login,
         auth_login_cancel,
         auth_login_start,
@@ -104,10 +111,11 @@ if TYPE_CHECKING:
         auth_logout,
         auth_report_invalid,
     )
+    from nxuskit.precedence import StatusReport
     from nxuskit.provider import Provider
     from nxuskit.registry import ProviderSpec
     from nxuskit.registry import load as load_registry
-    from nxuskit.store import Migration, StoreInfo, store_info, store_migrate
+    from nxuskit.store import store_info, store_migrate
 
 
 def __getattr__(name: str) -> object:
@@ -128,6 +136,8 @@ __all__ = [
     "Client",
     "ConfigError",
     "DaemonBusy",
+    "DaemonNotAnswering",
+    "DaemonNotRunning",
     "DaemonUnavailable",
     "HttpxAuth",
     "InvalidArgument",

@@ -15,10 +15,10 @@ import re
 import tomllib
 from urllib.parse import urlsplit
 
-from nxuskit import paths
-from nxuskit.errors import ConfigError, PermissionDenied
+from nxuskit import config_trust
+from nxuskit.config_errors import TableLocation, top_level_line, where
+from nxuskit.errors import ConfigError, NxuskitError, PermissionDenied
 from nxuskit.providers import AUTH_METHODS, BEARER, ProviderSpec
-from nxuskit.registry import Registry
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -43,36 +43,27 @@ CUSTOM_DEFAULTS: dict[str, Any] = {
 """What a provider that is no built-in has where config.toml says nothing."""
 
 
-def line_of(text: str, table: tuple[str, ...], field: str | None = None) -> int:
-    """The 1-based line of FIELD in the TOML table ``[a.b.c]`` named by ``table`` (or of
-    the table's header when FIELD is None or not there); 0 when the table is not found."""
-    dotted = r"\s*\.\s*".join(rf"\"?{re.escape(part)}\"?" for part in table)
-    header = re.compile(rf"^\s*\[\s*{dotted}\s*\]")
-    lines = text.splitlines()
-    for number, line in enumerate(lines, 1):
-        if header.match(line):
-            if field is None:
-                return number
-            for offset, inner in enumerate(lines[number:], number + 1):
-                if inner.lstrip().startswith("["):
-                    break
-                if re.match(rf"\s*{re.escape(field)}\s*=", inner):
-                    return offset
-            return number
-    return 0
+class ConfigFile:
+    """What config.toml says, for ``nxuskit.registry`` to build its Registry from:
+    ``providers`` (the built-ins merged with the file's), ``broken`` entries, ``warnings``,
+    and ``error`` when the file as a whole is not used."""
+
+    __slots__ = ("broken", "error", "providers", "warnings")
+
+    def __init__(
+        self,
+        providers: tuple[ProviderSpec, ...],
+        broken: dict[str, ConfigError] | None = None,
+        warnings: list[str] | None = None,
+        error: NxuskitError | None = None,
+    ) -> None:
+        self.providers = providers
+        self.broken = broken or {}
+        self.warnings = warnings or []
+        self.error = error
 
 
-def _top_level_line(text: str, key: str) -> int:
-    """The line where top-level ``key`` first appears (as ``key =`` or ``[key...``)."""
-    pattern = re.compile(rf"^\s*(\[+\s*)?\"?{re.escape(key)}\"?\s*[=.\]]")
-    return next((n for n, line in enumerate(text.splitlines(), 1) if pattern.match(line)), 0)
-
-
-def _where(path: str, line: int) -> str:
-    return f"{path}, line {line}" if line else path
-
-
-def read_registry(path: str, builtin: tuple[ProviderSpec, ...]) -> Registry:
+def read_config(path: str, builtin: tuple[ProviderSpec, ...]) -> ConfigFile:
     """The built-ins merged with the ``[providers.*]`` tables of the file at ``path``."""
     try:
         text = _read_trusted(path)
@@ -81,24 +72,24 @@ def read_registry(path: str, builtin: tuple[ProviderSpec, ...]) -> Registry:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: {exc} - fix the TOML syntax there") from None
     except (ConfigError, PermissionDenied) as error:
-        return Registry(builtin, path, error=error)
+        return ConfigFile(builtin, error=error)
     warnings = [
-        f"{_where(path, _top_level_line(text, key))}: unknown top-level key {key!r} is "
+        f"{where(path, top_level_line(text, key))}: unknown top-level key {key!r} is "
         "ignored (config.toml holds [providers.NAME] tables)"
         for key in document
         if key not in TOP_LEVEL
     ]
     tables = document.get("providers", {})
     if not isinstance(tables, dict):
-        line = _top_level_line(text, "providers")
+        line = top_level_line(text, "providers")
         problem = "'providers' must be a table, like [providers.acme]"
-        return Registry(builtin, path, error=ConfigError(f"{_where(path, line)}: {problem}"))
+        return ConfigFile(builtin, error=ConfigError(f"{where(path, line)}: {problem}"))
     providers, broken = _merge(path, text, tables, builtin)
-    return Registry(tuple(providers.values()), path, broken=broken, warnings=warnings)
+    return ConfigFile(tuple(providers.values()), broken, warnings)
 
 
 def _read_trusted(path: str) -> str:
-    """The text of ``path``, opened once and checked as opened (see paths.config_problem)."""
+    """The text of ``path``, opened once and checked as opened (``config_trust.config_problem``)."""
     # O_NONBLOCK: a FIFO planted as config.toml must not hang the open.
     flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
@@ -106,7 +97,7 @@ def _read_trusted(path: str) -> str:
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
     try:
-        problem = paths.config_problem(path, os.fstat(descriptor))
+        problem = config_trust.config_problem(path, os.fstat(descriptor))
         if problem is not None:
             raise PermissionDenied(problem)
         with open(descriptor, "rb", closefd=False) as handle:
@@ -123,17 +114,9 @@ def _read_trusted(path: str) -> str:
         raise ConfigError(f"{path}: not UTF-8 text") from None
 
 
-class _Table:
-    """One ``[providers.NAME]`` table: where it is, for messages that name the line."""
-
-    def __init__(self, path: str, text: str, title: str) -> None:
-        self.path = path
-        self.text = text
-        self.title = title  # the name as written, which is how the header spells it
-
-    def fail(self, field: str | None, problem: str) -> ConfigError:
-        line = line_of(self.text, ("providers", self.title), field)
-        return ConfigError(f"{_where(self.path, line)}: [providers.{self.title}] {problem}")
+def _location(path: str, text: str, title: str) -> TableLocation:
+    """Where ``[providers.TITLE]`` is (the name as written in the file)."""
+    return TableLocation(path, text, ("providers", title))
 
 
 def _merge(
@@ -146,7 +129,9 @@ def _merge(
     for title, table in tables.items():
         name = alias_of.get(title.lower(), title.lower())
         try:
-            providers[name] = _provider(_Table(path, text, title), name, table, providers.get(name))
+            providers[name] = _provider(
+                _location(path, text, title), name, table, providers.get(name)
+            )
         except ConfigError as error:
             providers.pop(name, None)
             broken[name] = error
@@ -165,7 +150,7 @@ def _check_aliases(
         if clash is not None:
             del providers[spec.name]
             problem = f"alias {clash!r} already names the provider {owner[clash]!r}"
-            broken[spec.name] = _Table(path, text, spec.name).fail("aliases", problem)
+            broken[spec.name] = _location(path, text, spec.name).error("aliases", problem)
 
 
 # Field checks: each returns what is wrong with a value (after the field's name), or None.
@@ -237,20 +222,22 @@ FIELDS: dict[str, Callable[[object], str | None]] = {
 """The fields of a ``[providers.NAME]`` table and how each is checked."""
 
 
-def _provider(where: _Table, name: str, table: object, base: ProviderSpec | None) -> ProviderSpec:
+def _provider(
+    location: TableLocation, name: str, table: object, base: ProviderSpec | None
+) -> ProviderSpec:
     """The provider ``table`` describes, over ``base`` (the built-in it overrides)."""
     if not _NAME.fullmatch(name):
-        raise where.fail(None, "bad name: use lowercase letters, digits, '-', '_' or '.'")
+        raise location.error(None, "bad name: use lowercase letters, digits, '-', '_' or '.'")
     if not isinstance(table, dict):
-        raise where.fail(None, "must be a table")
+        raise location.error(None, "must be a table")
     for field, value in table.items():
         check = FIELDS.get(field)
         if check is None:
             known = ", ".join(sorted(FIELDS))
-            raise where.fail(field, f"unknown field {field!r} (known: {known})")
+            raise location.error(field, f"unknown field {field!r} (known: {known})")
         problem = check(value)
         if problem is not None:
-            raise where.fail(field, f"{field} {problem}")
+            raise location.error(field, f"{field} {problem}")
     inherited = _inherited(name, base)
     methods = tuple(table.get("auth_methods", inherited["auth_methods"]))
     if "auth_methods" not in table and base is None and "oauth" in table:
@@ -259,11 +246,11 @@ def _provider(where: _Table, name: str, table: object, base: ProviderSpec | None
     if "oauth" in table:
         from nxuskit.oauth_config import parse_oauth
 
-        oauth = parse_oauth(where.path, where.text, where.title, table["oauth"], oauth)
+        oauth = parse_oauth(location, table["oauth"], oauth)
     if "oauth" in methods and oauth is None:
-        raise where.fail(
+        raise location.error(
             "auth_methods",
-            f'auth_methods lists "oauth" but there is no [providers.{where.title}.oauth] '
+            f'auth_methods lists "oauth" but there is no [providers.{location.table[-1]}.oauth] '
             "table with authorize_url, token_url and client_id",
         )
     fields = {**inherited, **table, "auth_methods": methods, "oauth": oauth}

@@ -4,7 +4,7 @@
 the kernel that the daemon at the other end is this user's (``nxuskit.trust``), and says
 ``daemon.hello``; only then is anything else sent. ``Connection.call`` sends one request
 and returns its result or raises the matching NxuskitError. Reuse, reconnection, fork
-safety and starting the daemon are the ``Client``'s business (``nxuskit.client``).
+safety and starting the daemon are the ``Channel``'s business (``nxuskit.channel``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import struct
 
 from nxuskit import protocol, trust
 from nxuskit.errors import (
+    DaemonNotAnswering,
+    DaemonNotRunning,
     DaemonUnavailable,
     ProtocolError,
     VersionMismatch,
@@ -32,8 +34,8 @@ class Closed(Exception):
     request: only methods in ``protocol.RETRY_SAFE`` are sent again)."""
 
 
-class NotRunning(DaemonUnavailable):
-    """Nothing listens at the socket path (no file there, or nobody behind it)."""
+NotRunning = DaemonNotRunning
+"""Nothing listens at the socket path (no file there, or nobody behind it)."""
 
 
 class Connection:
@@ -53,6 +55,11 @@ class Connection:
                 self._sock.connect(path)
             except (FileNotFoundError, ConnectionRefusedError):
                 raise NotRunning(f"no nxuskitd is running at {path}") from None
+            except TimeoutError:  # its queue of connections waiting to be accepted is full
+                raise DaemonNotAnswering(
+                    f"nxuskitd at {path} did not accept the connection in time (stopped or "
+                    "hung?); check it with: nxuskit-cli daemon status"
+                ) from None
             except OSError as exc:
                 raise unavailable(path, exc) from None
             trust.check_peer(self._sock, path)
@@ -128,7 +135,7 @@ class Connection:
 
     def _timed_out(self, method: str) -> NoReturn:
         self.close()
-        raise DaemonUnavailable(
+        raise DaemonNotAnswering(
             f"nxuskitd at {self.path} did not answer {method} in time (stopped or hung?); "
             "check it with: nxuskit-cli daemon status (NXUSKIT_TIMEOUT sets the wait)"
         ) from None
@@ -211,17 +218,3 @@ def unavailable(path: str, exc: OSError) -> DaemonUnavailable:
             f"cannot connect to {path}: permission denied (is it another user's daemon?)"
         )
     return DaemonUnavailable(f"cannot connect to nxuskitd at {path}: {exc.strerror or exc}")
-
-
-def call(method: str, params: dict[str, Any]) -> Any:
-    """Call ``method`` through this process's default Client (``nxuskit.client``)."""
-    from nxuskit.client import default_client
-
-    return default_client().call(method, params)
-
-
-def reset() -> None:
-    """Close the default Client's connection (the next call opens a new one)."""
-    from nxuskit.client import reset_default
-
-    reset_default()

@@ -1,8 +1,8 @@
-"""Asking the daemon about itself."""
+"""Asking the daemon about itself: module functions over the default ``Client``."""
 
 from __future__ import annotations
 
-from nxuskit.auth import default_client
+from nxuskit.client import default_client
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

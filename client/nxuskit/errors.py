@@ -4,7 +4,9 @@
 
     NxuskitError                      base: catch this to catch everything below
     ├── DaemonUnavailable             no daemon answers on the socket (and autostart did not help)
-    │   └── DaemonBusy                the daemon is at its connection limit
+    │   ├── DaemonBusy                the daemon is at its connection limit
+    │   ├── DaemonNotRunning          (client only) nothing listens, and none may be started
+    │   └── DaemonNotAnswering        (client only) one listens but did not answer in time
     ├── VersionMismatch               the daemon speaks an older protocol than this client
     ├── UnknownProvider               no built-in or configured provider has that name
     ├── NotAuthenticated              no credential: not given, not in the environment, not stored
@@ -58,6 +60,18 @@ class DaemonBusy(DaemonUnavailable):
 
     kind = "daemon_busy"
     code = 1008
+
+
+class DaemonNotRunning(DaemonUnavailable):
+    """Nothing listens at the socket, and this client may not start a daemon (autostart
+    off, or a command that only looks). Raised by the client, never sent on the wire: it
+    has its parent's kind and code."""
+
+
+class DaemonNotAnswering(DaemonUnavailable):
+    """Something accepted the connection but did not answer within the client's timeout
+    (a stopped or hung daemon). Raised by the client, never sent on the wire: it has its
+    parent's kind and code."""
 
 
 class VersionMismatch(NxuskitError):

@@ -10,15 +10,14 @@
 ``auth_login`` does all three steps with a callback for the "open this" part, and cancels
 the login in the daemon when it is interrupted (Ctrl-C). The daemon holds the PKCE
 verifier, the loopback listener and the tokens; nothing secret passes through here.
+These are module functions over the default ``Client``, whose methods do the work.
 """
 
 from __future__ import annotations
 
-import time
-
-from nxuskit import protocol, registry
-from nxuskit.answers import LoggedOut, LoginResult, LoginStart, Reported
-from nxuskit.auth import default_client
+from nxuskit import protocol
+from nxuskit.answers import LoggedOut, LoginResult, LoginStart
+from nxuskit.client import default_client
 
 __all__ = [
     "LoginResult",
@@ -34,72 +33,6 @@ __all__ = [
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any
-
-    from nxuskit.client import Client
-
-
-def start(client: Client, provider: str, device: bool, timeout: float) -> LoginStart:
-    """``Client.auth_login_start``."""
-    spec = registry.load().get(provider)
-    params: dict[str, Any] = {"provider": spec.name, "timeout": float(timeout)}
-    if device:
-        params["device"] = True
-    return LoginStart.from_wire(client.call(protocol.LOGIN_START, params), protocol.LOGIN_START)
-
-
-def wait(client: Client, login_id: str, timeout: float | None) -> LoginResult | None:
-    """``Client.auth_login_wait``: on a connection of its own, so that the client's other
-    calls (from other threads) are not held up."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    conn = client.open_connection()
-    try:
-        while True:
-            step = protocol.LOGIN_WAIT_MAX
-            if deadline is not None:
-                step = min(step, max(deadline - time.monotonic(), 0.0))
-            answer = conn.call(protocol.LOGIN_WAIT, {"login_id": login_id, "timeout": step})
-            if not isinstance(answer, dict) or answer.get("status") != "pending":
-                return LoginResult.from_wire(answer, protocol.LOGIN_WAIT)
-            if deadline is not None and time.monotonic() >= deadline:
-                return None
-    finally:
-        conn.close()
-
-
-def run(
-    client: Client,
-    provider: str,
-    on_start: Callable[[LoginStart], object] | None,
-    device: bool,
-    timeout: float,
-) -> LoginResult:
-    """``Client.auth_login``: start, show, wait; cancel in the daemon when interrupted."""
-    begun = start(client, provider, device, timeout)
-    try:
-        if on_start is not None:
-            on_start(begun)
-        result = wait(client, begun.login_id, None)
-    except BaseException:
-        import contextlib
-
-        with contextlib.suppress(Exception):  # the original error is the one to report
-            client.auth_login_cancel(begun.login_id)
-        raise
-    assert result is not None
-    return result
-
-
-def report_invalid(client: Client, provider: str, secret: str | None) -> bool:
-    """``Client.auth_report_invalid``."""
-    spec = registry.load().get(provider)
-    params: dict[str, Any] = {"provider": spec.name}
-    if secret is not None:
-        import hashlib
-
-        params["token_sha256"] = hashlib.sha256(secret.encode("utf-8")).hexdigest()
-    answer = client.call(protocol.REPORT_INVALID, params)
-    return Reported.from_wire(answer, protocol.REPORT_INVALID).refreshed
 
 
 def auth_login_start(
@@ -111,7 +44,7 @@ def auth_login_start(
     Raises UnknownProvider, InvalidArgument (no OAuth login for that provider, or no
     device flow), LoginFailed (the provider refused to start), DaemonUnavailable.
     """
-    return start(default_client(), provider, device, timeout)
+    return default_client().auth_login_start(provider, device, timeout)
 
 
 def auth_login_wait(login_id: str, timeout: float | None = None) -> LoginResult | None:
@@ -122,7 +55,7 @@ def auth_login_wait(login_id: str, timeout: float | None = None) -> LoginResult 
     Raises LoginFailed (denied, timed out, cancelled, refused), InvalidArgument (unknown
     ``login_id``), DaemonUnavailable.
     """
-    return wait(default_client(), login_id, timeout)
+    return default_client().auth_login_wait(login_id, timeout)
 
 
 def auth_login_cancel(login_id: str) -> bool:
@@ -142,7 +75,7 @@ def auth_login(
     interruption (KeyboardInterrupt) or error while waiting cancels the login in the
     daemon. Raises what auth_login_start and auth_login_wait raise.
     """
-    return run(default_client(), provider, on_start, device, timeout)
+    return default_client().auth_login(provider, on_start, device, timeout)
 
 
 def auth_logout(provider: str) -> LoggedOut:
@@ -164,4 +97,4 @@ def auth_report_invalid(provider: str, secret: str | None = None) -> bool:
     Raises NotAuthenticated (the login cannot be renewed: log in again), LoginFailed,
     UnknownProvider, DaemonUnavailable.
     """
-    return report_invalid(default_client(), provider, secret)
+    return default_client().auth_report_invalid(provider, secret)

@@ -29,14 +29,14 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from nxuskit.config import line_of
-from nxuskit.errors import ConfigError
-from nxuskit.registry import OAUTH_DEFAULTS
+from nxuskit.providers import OAUTH_DEFAULTS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
+
+    from nxuskit.config_errors import TableLocation
 
 FLOWS = ("oauth2", "openrouter")
 REDIRECT_HOSTS = ("127.0.0.1", "localhost")
@@ -63,14 +63,6 @@ RESERVED_PARAMS = frozenset(
     )
 )
 LOOPBACK_HOSTS = frozenset(("127.0.0.1", "localhost", "::1"))
-
-
-def _line(text: str, name: str, field: str | None) -> int:
-    """The line of FIELD in ``[providers.NAME.oauth]``, else of that header, else of
-    ``oauth =`` in ``[providers.NAME]``; 0 when none is found."""
-    return line_of(text, ("providers", name, "oauth"), field) or line_of(
-        text, ("providers", name), "oauth"
-    )
 
 
 def _url_problem(field: str, value: object, insecure_ok: bool) -> str | None:
@@ -165,29 +157,25 @@ CHECKS: tuple[Callable[[dict[str, Any]], tuple[str | None, str] | None], ...] = 
 
 
 def parse_oauth(
-    path: str, text: str, name: str, table: dict[str, Any], base: dict[str, Any] | None
+    provider: TableLocation, table: dict[str, Any], base: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """The checked OAuth settings of provider ``name``: ``table`` over ``base`` (a
-    built-in's settings, which config may override field by field).
+    """The checked OAuth settings of the provider whose table is at ``provider``:
+    ``table`` (its ``oauth`` table) over ``base`` (a built-in's settings, which config may
+    override field by field).
 
     Raises ConfigError naming the file and the line of the offending field.
     """
-
-    def fail(field: str | None, problem: str) -> ConfigError:
-        line = _line(text, name, field)
-        where = f"{path}, line {line}" if line else path
-        return ConfigError(f"{where}: [providers.{name}.oauth] {problem}")
-
+    location = provider.inner("oauth")
     for field in table:
         if field not in FIELDS:
             known = ", ".join(sorted(FIELDS))
-            raise fail(field, f"unknown field {field!r} (known: {known})")
+            raise location.error(field, f"unknown field {field!r} (known: {known})")
     # allow_insecure_http is never inherited: each table that uses http says so itself.
     result = {**OAUTH_DEFAULTS, **(base or {}), "allow_insecure_http": False, **table}
     for check in CHECKS:
         found = check(result)
         if found is not None:
-            raise fail(*found)
+            raise location.error(*found)
     result["scopes"] = list(result["scopes"])
     result["extra_authorize_params"] = dict(result["extra_authorize_params"])
     return result

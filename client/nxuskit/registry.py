@@ -182,9 +182,12 @@ def load(path: str | None = None) -> Registry:
     if stamp is None:
         registry = Registry(BUILTIN, path)
     else:
-        from nxuskit.config import read_registry
+        from nxuskit.config import read_config
 
-        registry = read_registry(path, BUILTIN)
+        found = read_config(path, BUILTIN)
+        registry = Registry(
+            found.providers, path, broken=found.broken, error=found.error, warnings=found.warnings
+        )
     if registry.error is None:  # a refused file is looked at again: a fix may be elsewhere
         _cache = (path, stamp, registry)
     return registry

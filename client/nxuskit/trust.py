@@ -1,7 +1,11 @@
-"""Who a client (and the daemon) may trust: directories, and the daemon at the socket.
+"""Who a client (and the daemon) may trust: directories, config.toml, the daemon.
 
-Both sides hold the same rules, so a client never talks to a socket that the daemon
-itself would have refused to serve:
+One walker (``chain_problem``) goes down a chain of directories, following symlinks, and
+asks a rule about each step. Two rules use it, deliberately different: the socket's chain
+(``socket_rule``, below) and config.toml's (``nxuskit.config_trust``: up to your home
+only, a user-private group's write bit and any sticky directory accepted, symlinks
+followed unjudged, as ssh treats its own files). Client and daemon hold the same rules,
+so a client never talks to a socket that the daemon itself would have refused to serve:
 
 - **The chain.** Every directory from ``/`` down to the socket's directory is owned by
   this user or by root, and no other user can write to it, except a root-owned sticky
@@ -30,6 +34,13 @@ import sys
 
 from nxuskit.errors import PermissionDenied
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    Rule = Callable[[str, os.stat_result], str | None]
+    """What is wrong with one step of a chain (given its ``lstat``), or None."""
+
 _MAX_LINKS = 16
 _FIX = "use a directory only you can write to (set XDG_RUNTIME_DIR, or NXUSKIT_SOCKET)"
 
@@ -49,6 +60,54 @@ def mode_text(st: os.stat_result) -> str:
     return f"{stat.S_IMODE(st.st_mode):04o}"
 
 
+def chain_problem(directory: str, rule: Rule, boundary: str | None = None) -> str | None:
+    """The first problem ``rule`` finds on the way down to ``directory``, or None.
+
+    The walk starts at ``/``, or at ``boundary`` when ``directory`` lies below it, and
+    gives ``rule`` each directory and each symlink on the way with its ``lstat``; a
+    symlink's target is walked the same way (at most 16 links deep) and the walk goes on
+    from there. A missing step ends the walk without a problem: its parent was judged,
+    and whoever creates it creates it there.
+    """
+    return _walk(os.path.abspath(directory), rule, boundary, 0)
+
+
+def _below(path: str, top: str) -> bool:
+    return path == top or path.startswith(top.rstrip("/") + "/")
+
+
+def _walk(path: str, rule: Rule, boundary: str | None, links: int) -> str | None:
+    top = boundary if boundary is not None and _below(path, boundary) else "/"
+    current = ""
+    for name in (top, *_names(path, top)):
+        step = os.path.join(current, name)
+        try:
+            st = os.lstat(step)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            return f"cannot check {step}: {exc.strerror}"
+        problem = rule(step, st)
+        if problem is None and stat.S_ISLNK(st.st_mode):
+            problem = _follow(step, path, rule, boundary, links)
+            step = os.path.realpath(step)
+        if problem is not None:
+            return problem
+        current = step
+    return None
+
+
+def _follow(link: str, path: str, rule: Rule, boundary: str | None, links: int) -> str | None:
+    """Walk the chain of ``link``'s target (on the way to ``path``)."""
+    if links >= _MAX_LINKS:
+        return f"too many symlinks on the way to {path}"
+    return _walk(os.path.realpath(link), rule, boundary, links + 1)
+
+
+def _names(path: str, top: str) -> list[str]:
+    return [name for name in path[len(top) :].split("/") if name]
+
+
 def check_directory_chain(directory: str, uid: int | None = None) -> None:
     """Check every directory from ``/`` down to ``directory`` (see the module docstring).
 
@@ -56,56 +115,45 @@ def check_directory_chain(directory: str, uid: int | None = None) -> None:
     A missing directory is not an error: its parent was checked, and whoever creates it
     creates it for us.
     """
-    _walk(os.path.abspath(directory), os.geteuid() if uid is None else uid, 0)
+    problem = chain_problem(directory, socket_rule(os.geteuid() if uid is None else uid))
+    if problem is not None:
+        raise PermissionDenied(problem)
 
 
-def _walk(path: str, uid: int, links: int) -> None:
-    current = "/"
-    _check_link_or_dir(current, os.lstat(current), uid)
-    for name in path.strip("/").split("/"):
-        if not name:
-            continue
-        step = os.path.join(current, name)
-        try:
-            st = os.lstat(step)
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            raise PermissionDenied(f"cannot check {step}: {exc.strerror}") from None
-        _check_link_or_dir(step, st, uid)
+def socket_rule(uid: int) -> Rule:
+    """The socket's chain: every step is ``uid``'s or root's, and no directory can be
+    written by others unless it is root's and sticky (``/tmp``)."""
+
+    def judge(path: str, st: os.stat_result) -> str | None:
+        if st.st_uid not in (uid, 0):
+            kind = "symlink" if stat.S_ISLNK(st.st_mode) else "directory"
+            return (
+                f"the {kind} {path} belongs to {owner_name(st.st_uid)}, who could redirect "
+                f"nxuskit's socket: {_FIX}"
+            )
         if stat.S_ISLNK(st.st_mode):
-            if links >= _MAX_LINKS:
-                raise PermissionDenied(f"too many symlinks on the way to {path}")
-            target = os.path.realpath(step)
-            _walk(target, uid, links + 1)
-            current = target
-        else:
-            current = step
-
-
-def _check_link_or_dir(path: str, st: os.stat_result, uid: int) -> None:
-    if st.st_uid not in (uid, 0):
-        kind = "symlink" if stat.S_ISLNK(st.st_mode) else "directory"
-        raise PermissionDenied(
-            f"the {kind} {path} belongs to {owner_name(st.st_uid)}, who could redirect "
-            f"nxuskit's socket: {_FIX}"
-        )
-    if stat.S_ISLNK(st.st_mode):
-        return
-    if not stat.S_ISDIR(st.st_mode):
-        raise PermissionDenied(f"{path} is not a directory")
-    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            return None
+        if not stat.S_ISDIR(st.st_mode):
+            return f"{path} is not a directory"
+        if not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            return None
         if st.st_uid == 0 and st.st_mode & stat.S_ISVTX:
-            return  # /tmp and its kind: others may add names, never replace ours
-        raise PermissionDenied(
+            return None  # /tmp and its kind: others may add names, never replace ours
+        return (
             f"{path} can be written by other users (mode {mode_text(st)}, owner "
             f"{owner_name(st.st_uid)}), who could replace what is in it: {_FIX}"
         )
 
+    return judge
 
-def check_private_directory(directory: str, uid: int | None = None) -> None:
+
+def check_private_directory(
+    directory: str, uid: int | None = None, *, fix: str | None = None
+) -> None:
     """``directory`` (which must exist) is a real directory of this user, closed to others.
 
+    ``fix`` is the advice for a directory that is not the socket's (the daemon's data
+    directory); by default the messages advise on the socket's.
     Raises PermissionDenied naming the directory, its owner or mode, and the fix.
     """
     uid = os.geteuid() if uid is None else uid
@@ -115,26 +163,30 @@ def check_private_directory(directory: str, uid: int | None = None) -> None:
         raise PermissionDenied(f"cannot check {directory}: {exc.strerror}") from None
     if stat.S_ISLNK(st.st_mode):
         raise PermissionDenied(
-            f"{directory} is a symlink: nxuskit's socket directory must be a real directory; "
-            "remove the link and let nxuskit create it"
+            f"{directory} is a symlink, not a real directory: {fix}"
+            if fix
+            else f"{directory} is a symlink: nxuskit's socket directory must be a real "
+            "directory; remove the link and let nxuskit create it"
         )
     if not stat.S_ISDIR(st.st_mode):
         raise PermissionDenied(f"{directory} is not a directory: move it away")
     if st.st_uid != uid:
         raise PermissionDenied(
             f"{directory} belongs to {owner_name(st.st_uid)}, not to you ({owner_name(uid)}): "
-            f"nxuskit will not use it; {_FIX}"
+            f"nxuskit will not use it; {fix or _FIX}"
         )
     if st.st_mode & 0o077:
-        raise PermissionDenied(_open_to_others(directory, st))
+        raise PermissionDenied(_open_to_others(directory, st, fix))
 
 
-def _open_to_others(directory: str, st: os.stat_result) -> str:
+def _open_to_others(directory: str, st: os.stat_result, fix: str | None = None) -> str:
     problem = f"{directory} is open to other users (mode {mode_text(st)})"
     # Only nxuskit's own directory may be tightened; anything else (/tmp, a home
     # directory, a shared project folder) is someone's choice: pick another place instead.
     if os.path.basename(directory) == "nxuskit" and not st.st_mode & stat.S_ISVTX:
         return f"{problem}: run chmod 700 {directory}"
+    if fix:
+        return f"{problem}: {fix}"
     return (
         f"{problem}: the socket needs a directory of its own, like "
         f"{os.path.join(directory, 'nxuskit', 'nxuskitd.sock')} or the default in "

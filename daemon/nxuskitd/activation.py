@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 import anyio
 
-from nxuskitd.runtime import StartupError
+from nxuskitd.errors import StartupError
 
 log = logging.getLogger("nxuskitd")
 

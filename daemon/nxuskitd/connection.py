@@ -5,7 +5,8 @@ itself: a line over the cap gets an error and the connection closes; a half-sent
 that stalls past ``partial_timeout``, an answer the client will not read within
 ``SEND_TIMEOUT``, and a connection silent for ``idle_timeout`` are ended by the server's
 sweeper calling ``check`` (clients reconnect transparently). Timing this way, rather
-than with a cancel scope around every read and write, keeps the hot path short.
+than with a cancel scope around every read and write, keeps the hot path short: worth
+keeping, one sweeper judging every deadline of every connection.
 """
 
 from __future__ import annotations

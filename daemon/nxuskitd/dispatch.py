@@ -1,7 +1,8 @@
 """JSON-RPC 2.0, to the letter: one line in, at most one line out.
 
 ``Dispatcher.handle(line)`` parses a request or a batch, validates params against the
-contract in ``nxuskit.protocol`` (msgspec), calls the method, and encodes the answer.
+contract in ``nxuskit.protocol`` (msgspec), calls the method, and encodes its answer
+(an ``nxuskit.answers`` shape, through its ``to_wire()``).
 Notifications get no answer; errors use the specification's codes, and application
 errors carry ``data.kind``. A traceback stays in the daemon's log, never on the wire.
 """
@@ -16,15 +17,24 @@ from typing import Any
 import msgspec
 
 from nxuskit import protocol
+from nxuskit.answers import Answer
 from nxuskit.errors import NxuskitError
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Any], Awaitable[Any]]
-"""A method: takes its validated params (a msgspec Struct), returns a JSON-able result."""
+Handler = Callable[[Any], Awaitable[Answer]]
+"""A method: takes its validated params (a msgspec Struct), returns its answer shape."""
+
+
+def _to_wire(value: object) -> object:
+    """msgspec's hook for what it cannot encode itself: an answer becomes its JSON object."""
+    if isinstance(value, Answer):
+        return value.to_wire()
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
 
 _decoder = msgspec.json.Decoder()
-_encoder = msgspec.json.Encoder()
+_encoder = msgspec.json.Encoder(enc_hook=_to_wire)
 _SHOWABLE_METHOD = re.compile(r"[A-Za-z0-9_.]{1,64}")
 _NUMBER_TOO_LARGE = (
     "Invalid Request: a number is too large to read (over 4300 digits, or beyond 1.8e308)"
@@ -54,13 +64,22 @@ def error_response(
     }
 
 
+def error_answer(request_id: object, error: NxuskitError) -> dict[str, Any]:
+    """A JSON-RPC error response for an application error (its code, message and kind)."""
+    return {"jsonrpc": "2.0", "id": request_id, "error": error.to_wire()}
+
+
 def encode(message: object) -> bytes:
     """One compact JSON line."""
     return _encoder.encode(message) + b"\n"
 
 
 def params_type(method: str) -> type[msgspec.Struct]:
-    """A msgspec Struct that validates ``method``'s params as ``protocol.PARAMS`` says."""
+    """A msgspec Struct that validates ``method``'s params as ``protocol.PARAMS`` says.
+
+    Worth keeping: the params are written once, in the contract, and the validator is
+    generated from them, so the daemon cannot drift from what clients send.
+    """
     required, optional = protocol.PARAMS[method]
     fields: list[Any] = [(name, kind) for name, kind in required.items()]
     fields += [(name, kind | None, None) for name, kind in optional.items()]
@@ -183,7 +202,7 @@ class Dispatcher:
         try:
             result = await handler(arguments)
         except NxuskitError as exc:
-            return {"jsonrpc": "2.0", "id": request_id, "error": exc.to_wire()}
+            return error_answer(request_id, exc)
         except Exception:
             log.exception("internal error in %s", method)
             return error_response(

@@ -1,7 +1,10 @@
-"""Listeners hand the server connected byte streams with their peer's uid.
+"""Listeners hand the server connected byte streams, each with a description of its peer.
 
-``Listener`` is the interface; ``UnixListener`` serves a Unix domain socket (bound by us,
-or adopted from a service manager). A Windows named-pipe listener fits the same shape.
+``Listener`` is the interface the server needs; ``UnixListener`` serves a Unix domain
+socket (bound by us, or adopted from a service manager). Another platform's transport
+(a Windows named pipe, docs/windows.md) is one more subclass: it accepts, and says who
+connected (``Peer.same_user``); the server refuses every other user whatever the
+transport.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ import socket
 import anyio
 from anyio.abc import ByteStream, SocketStream
 
-from nxuskitd.peer import peer_uid
+from nxuskitd import system
+from nxuskitd.peer import Peer
 
 
 class Listener(abc.ABC):
@@ -21,8 +25,8 @@ class Listener(abc.ABC):
     description: str
 
     @abc.abstractmethod
-    async def accept(self) -> tuple[ByteStream, int | None]:
-        """The next connection and its peer's uid (None where unknown)."""
+    async def accept(self) -> tuple[ByteStream, Peer]:
+        """The next connection and who is on its other end."""
 
     @abc.abstractmethod
     async def aclose(self) -> None:
@@ -44,24 +48,18 @@ class UnixListener(Listener):
         self.path = path
         self.description = f"unix:{path}"
 
-    @classmethod
-    async def from_socket(cls, sock: socket.socket, path: str) -> UnixListener:
-        """Serve an already bound and listening socket."""
-        return cls(sock, path)
-
-    async def accept(self) -> tuple[ByteStream, int | None]:
+    async def accept(self) -> tuple[ByteStream, Peer]:
         while True:
             try:
                 conn, _ = self._sock.accept()
                 break
             except BlockingIOError:
                 await anyio.wait_readable(self._sock)
-        try:
-            uid = peer_uid(conn)
-        except OSError:
-            uid = None
-        return await SocketStream.from_socket(conn), uid
+        peer = system.peer_of(conn)
+        return await SocketStream.from_socket(conn), peer
 
     async def aclose(self) -> None:
+        if self._sock.fileno() < 0:
+            return  # closed already (the server stops it, then the exit stack would again)
         anyio.notify_closing(self._sock)
         self._sock.close()

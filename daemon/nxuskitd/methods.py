@@ -1,4 +1,10 @@
-"""The wire's method names bound to the service: the daemon's whole public surface."""
+"""The wire's method names bound to the daemon's parts: its whole public surface.
+
+Each handler returns its method's answer shape (``nxuskit.answers.RESULTS``); the
+dispatcher encodes it with ``to_wire()``. ``handlers`` refuses to build a table that
+leaves a method of ``nxuskit.protocol.PARAMS`` without a handler, so a method added to
+the contract and forgotten here stops the daemon at start-up, not a client at run time.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from nxuskit import protocol
-from nxuskitd import __version__
+from nxuskit import __version__, protocol
+from nxuskit.answers import Answer, DaemonStatus, Hello
+from nxuskitd.credentials import CredentialService
 from nxuskitd.dispatch import Handler
 from nxuskitd.oauth import OAuthManager
 from nxuskitd.oauth.methods import oauth_handlers
-from nxuskitd.service import CredentialService
+
+
+class MissingHandler(Exception):
+    """A method of the contract has no handler (a bug: the daemon must not start)."""
 
 
 @dataclasses.dataclass
@@ -26,26 +36,25 @@ class DaemonState:
     connections: Callable[[], int] = lambda: 0
     idle_exit: float | None = None
 
-    def hello(self, service: CredentialService) -> dict[str, Any]:
+    def hello(self, service: CredentialService) -> Hello:
         """Identity and protocol: what a client checks first."""
-        return {
-            "protocol": protocol.PROTOCOL_VERSION,
-            "version": __version__,
-            "pid": os.getpid(),
-            "store": service.store_info(),
-        }
+        return Hello(protocol.PROTOCOL_VERSION, __version__, os.getpid(), service.store_info())
 
-    def status(self, service: CredentialService) -> dict[str, Any]:
+    def status(self, service: CredentialService, oauth: OAuthManager) -> DaemonStatus:
         """Everything ``nxuskit-cli daemon status`` shows."""
-        return {
-            **self.hello(service),
-            "socket": self.socket,
-            "started_by": self.started_by,
-            "uptime": round(time.time() - self.started_at, 3),
-            "connections": self.connections(),
-            "cache": service.cache_info(),
-            "idle_exit": self.idle_exit,
-        }
+        return DaemonStatus(
+            protocol.PROTOCOL_VERSION,
+            __version__,
+            os.getpid(),
+            service.store_info(),
+            socket=self.socket,
+            started_by=self.started_by,
+            uptime=round(time.time() - self.started_at, 3),
+            connections=self.connections(),
+            cache=service.cache_info(),
+            idle_exit=self.idle_exit,
+            logins=oauth.counts(),
+        )
 
 
 def handlers(
@@ -53,37 +62,37 @@ def handlers(
 ) -> dict[str, Handler]:
     """Every method in ``nxuskit.protocol.PARAMS``, each bound to its service call.
 
-    ``oauth`` serves the login methods; the server passes the one whose ``run`` it
-    started (without it, logins answer login_failed, and refresh still works).
+    ``oauth`` serves the login methods; ``lifecycle.wire`` passes the one whose ``run``
+    the daemon starts (without it, as in some tests, logins answer login_failed).
+    Raises MissingHandler when a method of the contract has none.
     """
-
-    async def hello(params: Any) -> Any:
-        return state.hello(service)
-
     manager = oauth or OAuthManager(service)
 
-    async def daemon_status(params: Any) -> Any:
-        return {**state.status(service), "logins": manager.counts()}
+    async def hello(params: Any) -> Answer:
+        return state.hello(service)
 
-    async def resolve(params: Any) -> Any:
+    async def daemon_status(params: Any) -> Answer:
+        return state.status(service, manager)
+
+    async def resolve(params: Any) -> Answer:
         return await service.resolve(params.provider)
 
-    async def status(params: Any) -> Any:
+    async def status(params: Any) -> Answer:
         return await service.status(params.provider)
 
-    async def set_credential(params: Any) -> Any:
+    async def set_credential(params: Any) -> Answer:
         return await service.set_credential(params.provider, params.secret)
 
-    async def remove_credential(params: Any) -> Any:
+    async def remove_credential(params: Any) -> Answer:
         return await service.remove_credential(params.provider)
 
-    async def provider_list(params: Any) -> Any:
+    async def provider_list(params: Any) -> Answer:
         return service.providers()
 
-    async def daemon_lock(params: Any) -> Any:
+    async def daemon_lock(params: Any) -> Answer:
         return service.lock()
 
-    async def store_migrate(params: Any) -> Any:
+    async def store_migrate(params: Any) -> Answer:
         return await service.migrate_store(params.to)
 
     bound: dict[str, Handler] = {
@@ -98,6 +107,13 @@ def handlers(
         protocol.STORE_MIGRATE: store_migrate,
     }
     bound.update(oauth_handlers(manager))
-    missing = set(protocol.PARAMS) - set(bound)
-    assert not missing, f"methods in the contract without a handler: {missing}"
+    check_complete(bound)
     return bound
+
+
+def check_complete(bound: dict[str, Handler]) -> None:
+    """Raise MissingHandler when a method of ``nxuskit.protocol.PARAMS`` has no handler
+    (a raise, not an assert: it must hold under ``python -O`` too)."""
+    missing = sorted(set(protocol.PARAMS) - set(bound))
+    if missing:
+        raise MissingHandler(f"methods in the contract without a handler: {', '.join(missing)}")

@@ -9,34 +9,42 @@ choice is remembered so that ``--store auto`` opens the same store after a resta
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 from nxuskit.errors import StoreUnavailable
-from nxuskitd.stores import Record, Store
+from nxuskitd.store_guard import StoreGuard
+from nxuskitd.stores import STORES, Record, Store
 
 log = logging.getLogger(__name__)
 
-InStore = Callable[..., Awaitable[Any]]
-"""Runs one store call in a worker thread with the service's timeout."""
+
+@dataclasses.dataclass(frozen=True)
+class Copied:
+    """The providers ``moved``; of those, the ones that ``replaced`` an entry already in
+    the target; the target's own entries ``kept``; the ones ``left_in_source``."""
+
+    moved: list[str]
+    replaced: list[str]
+    kept: list[str]
+    left_in_source: list[str]
 
 
-async def copy_all(in_store: InStore, source: Store, target: Store) -> dict[str, Any]:
+async def copy_all(guard: StoreGuard, source: Store, target: Store) -> Copied:
     """Copy and verify every credential of ``source`` into ``target``, then delete the
     sources. Returns what was moved, replaced in the target, and left behind.
 
     Raises StoreUnavailable (nothing deleted) when a copy fails or reads back different.
     """
-    names = sorted(await in_store(source.names))
-    already = set(await in_store(target.names))
+    names = sorted(await guard.call(source, source.names))
+    already = set(await guard.call(target, target.names))
     copied: list[str] = []
     for name in names:
-        record: Record | None = await in_store(source.get, name)
+        record: Record | None = await guard.call(source, source.get, name)
         if record is None:
             continue  # listed but gone (an index that drifted): nothing to move
-        await in_store(target.set, name, record)
-        copy = await in_store(target.get, name)
+        await guard.call(target, target.set, name, record)
+        copy = await guard.call(target, target.get, name)
         if copy != record:
             raise StoreUnavailable(
                 f"the copy of {name}'s credential in {target.description} did not read back "
@@ -46,30 +54,25 @@ async def copy_all(in_store: InStore, source: Store, target: Store) -> dict[str,
     left: list[str] = []
     for name in copied:
         try:
-            await in_store(source.delete, name)
+            await guard.call(source, source.delete, name)
         except StoreUnavailable as exc:
             log.warning("could not delete %s from %s after copying it: %s", name, source.kind, exc)
             left.append(name)
-    return {
-        "moved": copied,
-        "replaced": sorted(already.intersection(copied)),
-        "kept": sorted(already.difference(copied)),
-        "left_in_source": left,
-    }
+    return Copied(
+        moved=copied,
+        replaced=sorted(already.intersection(copied)),
+        kept=sorted(already.difference(copied)),
+        left_in_source=left,
+    )
 
 
 def open_target(kind: str, data_dir: str, timeout: float) -> Store:
-    """The store to migrate to (blocking: run it in a worker thread).
+    """The store of kind ``kind`` to migrate to (blocking: run it in a worker thread).
 
-    Raises StoreUnavailable when ``kind`` is "keyring" and no OS keyring is usable here.
+    Raises StoreUnavailable when that kind cannot serve here (no usable OS keyring).
     """
-    from nxuskitd.stores import FileStore
-    from nxuskitd.stores.keyring import KeyringStore
-    from nxuskitd.stores.keyring_backend import usable_backend
-
-    if kind == "file":
-        return FileStore(data_dir)
-    choice = usable_backend(timeout)
-    if choice.backend is None:
-        raise StoreUnavailable(f"cannot migrate to the OS keyring: {choice.reason}")
-    return KeyringStore(choice.backend, choice.description)
+    cls = STORES[kind]
+    try:
+        return cls.open(data_dir, timeout)
+    except StoreUnavailable as exc:
+        raise StoreUnavailable(f"cannot migrate to the {cls.noun}: {exc.message}") from None

@@ -1,24 +1,29 @@
-"""Who is on the other end of a Unix socket: SO_PEERCRED on Linux, getpeereid on macOS."""
+"""Who is on the other end of an accepted connection, as the platform tells it.
+
+The server only asks ``same_user``: the daemon serves its own user and refuses everyone
+else. ``user`` groups refusals in the log (one line per refused user, not per
+connection); ``label`` names the peer in log lines; ``pid`` and ``executable`` are kept
+where the OS gives them (Linux) for an audit trail. How each platform finds out is in
+its implementation module (``nxuskitd.posix`` for Unix sockets).
+"""
 
 from __future__ import annotations
 
-import socket
-import struct
-import sys
+import dataclasses
 
 
-def peer_uid(sock: socket.socket) -> int | None:
-    """The effective uid of the peer process, or None where the OS cannot tell."""
-    if sys.platform.startswith("linux"):
-        creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-        _pid, uid, _gid = struct.unpack("3i", creds)
-        return int(uid)
-    if sys.platform == "darwin" or "bsd" in sys.platform:
-        import ctypes
+@dataclasses.dataclass(frozen=True, slots=True)
+class Peer:
+    """The process that connected: whether it runs as this daemon's user, and who it is."""
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        uid, gid = ctypes.c_uint32(), ctypes.c_uint32()
-        if libc.getpeereid(sock.fileno(), ctypes.byref(uid), ctypes.byref(gid)) != 0:
-            return None
-        return int(uid.value)
-    return None
+    same_user: bool
+    user: str
+    """The peer's user as the OS names it ("uid 1000"; an SID on Windows)."""
+    label: str
+    """For log lines: "uid 1000 pid 4242"."""
+    pid: int | None = None
+    executable: str | None = None
+
+
+UNKNOWN = Peer(same_user=False, user="an unknown user", label="an unknown user")
+"""A peer the OS could not describe: refused, as another user would be."""

@@ -1,8 +1,10 @@
 """Log lines that outsiders or a broken store can repeat without end, kept to a few.
 
 ``RateLimitedLog``: an event that anyone can cause again and again (another user's
-connection, refused) is logged the first time, then at most once per interval with the
-number of lines left out, so a flood cannot fill the disk or bury the log.
+connection, refused; a request to a login's callback for another host) is logged the
+first time, then at most once per interval with the number of lines left out, so a flood
+cannot fill the disk or bury the log. The daemon's one rate-limited logger: the server's
+refusals and the OAuth callback listener both use it.
 
 ``OncePerCause``: a failure that every request meets while it lasts (a corrupt store file)
 is logged once per distinct cause, and again only after things worked in between.
@@ -55,12 +57,13 @@ class RateLimitedLog:
         self._events[key] = _Event(now, message)
         return True
 
-    def flush(self) -> None:
+    def flush(self, final: bool = False) -> None:
         """Write the count of each key's events left out over a finished interval, and
-        forget keys that have been quiet for one."""
+        forget keys that have been quiet for one. ``final``: the thing watched is over
+        (a login's listener closed): write every count held back now, interval or not."""
         now = self._clock()
         for key, event in list(self._events.items()):
-            if now - event.logged_at < self._interval:
+            if now - event.logged_at < self._interval and not (final and event.suppressed):
                 continue
             if event.suppressed:
                 # The line stands for the last event left out; the count for the others.

@@ -18,6 +18,7 @@ import pytest
 import nxuskit
 import nxuskit.aio
 from nxuskit import autostart, protocol
+from nxuskit.client import reset_default
 from tests.conftest import Daemon, Sandbox
 from tests.integration.conftest import nxuskitd_pids
 from tests.integration.test_lifecycle import _seed_store as seed_store
@@ -76,7 +77,7 @@ async def test_a_thousand_concurrent_tasks_get_the_stored_key_over_one_connectio
     daemon: Daemon,
 ) -> None:
     nxuskit.auth_set_credential("openai", "sk-aio-thousand")
-    nxuskit.connection.reset()  # the daemon's connection count below is the aio client's
+    reset_default()  # the daemon's connection count below is the aio client's
     async with nxuskit.aio.Client(autostart=False) as client:
         answers = await asyncio.gather(*(client.auth_resolve("openai") for _ in range(1000)))
         status = await client.call(protocol.DAEMON_STATUS, {})

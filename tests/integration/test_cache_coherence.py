@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import nxuskit
-from nxuskit import connection
+from nxuskit.client import reset_default
 from nxuskit.errors import NotAuthenticated, PermissionDenied, StoreUnavailable
 from tests.conftest import Daemon, Sandbox, run_cli, socket_answers
 from tests.integration.conftest import wait_until
@@ -122,7 +122,7 @@ def test_a_timed_out_keyring_set_that_finishes_later_is_served(
     assert nxuskit.auth_resolve("openai").secret == OLD  # cached
     late_write(daemon, secret_service, lambda: nxuskit.auth_set_credential("openai", NEW))
     assert json.loads(secret_service.items()["openai"])["record"]["secret"] == NEW
-    connection.reset()
+    reset_default()
     assert nxuskit.auth_resolve("openai").secret == NEW
     assert NEW not in daemon.log()
 
@@ -135,7 +135,7 @@ def test_a_timed_out_keyring_remove_that_finishes_later_is_served(
     assert nxuskit.auth_resolve("openai").secret == OLD  # cached
     late_write(daemon, secret_service, lambda: nxuskit.auth_remove_credential("openai"))
     assert "openai" not in secret_service.items()
-    connection.reset()
+    reset_default()
     with pytest.raises(NotAuthenticated):
         nxuskit.auth_resolve("openai")
     assert nxuskit.auth_status("openai").status == "not_authenticated"

@@ -248,7 +248,9 @@ def test_errors_are_one_line_with_distinct_exit_codes(sandbox: Sandbox, daemon: 
 
 
 def test_no_daemon_and_no_autostart(sandbox: Sandbox) -> None:
-    result = run_cli(sandbox, "provider", "status")
+    # A command that would start a daemon names what keeps it from doing so; the
+    # commands that only look never start one (tests/integration/test_read_only.py).
+    result = run_cli(sandbox, "provider", "remove", "openai")
     assert result.returncode == 4
     line = _one_error_line(result)
     assert "nxuskitd" in line

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import pytest
 
 import nxuskit
-from nxuskit import connection
+from nxuskit.client import reset_default
 from tests.conftest import Daemon, Sandbox
 from tests.integration.conftest import NOBODY, as_nobody, can_switch_user, wait_until
 
@@ -71,11 +71,11 @@ def test_a_corrupt_store_file_is_logged_once_with_its_path_and_cause(
     daemon = spawn()
     secret = f"sk-corrupt-{secrets.token_hex(6)}"
     nxuskit.auth_set_credential("openai", secret)
-    connection.reset()
+    reset_default()
     daemon.stop()
     text = sandbox.store_file.read_text()
     sandbox.store_file.write_text(text[: len(text) // 2])  # cut in half: corrupt
-    connection.reset()
+    reset_default()
     restarted = spawn(name="restarted.log")
     for _ in range(3):
         with pytest.raises(nxuskit.StoreUnavailable):
@@ -96,10 +96,10 @@ def test_a_store_file_open_to_others_is_logged_once_then_its_repair(
 ) -> None:
     daemon = spawn()
     nxuskit.auth_set_credential("openai", "sk-mode-644")
-    connection.reset()
+    reset_default()
     daemon.stop()
     sandbox.store_file.chmod(0o644)
-    connection.reset()
+    reset_default()
     restarted = spawn(name="restarted.log")
     for _ in range(3):
         with pytest.raises(nxuskit.PermissionDenied):

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
+from nxuskit.client import reset_default
 from tests.conftest import Daemon, Sandbox
 from tests.integration.conftest import nxuskitd_pids, wait_until
 
@@ -53,7 +54,7 @@ def test_the_default_is_ten_minutes_for_autostart_and_never_by_hand(
 
     assert nxuskit.daemon_status()["idle_exit"] == 600.0
     assert pid in nxuskitd_pids(sandbox)
-    nxuskit.connection.reset()
+    reset_default()
     subprocess.run(["kill", str(pid)], check=True)
     assert wait_until(lambda: pid not in nxuskitd_pids(sandbox), timeout=10)
     spawn()

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import nxuskit
-from nxuskit import connection
+from nxuskit.client import reset_default
 from nxuskit.errors import StoreUnavailable
 from tests.conftest import Daemon, Sandbox, run_cli
 from tests.integration.secret_service import SecretService
@@ -45,7 +45,7 @@ def files_holding(root: Path, needle: str) -> list[Path]:
 
 
 def resolve_error(provider: str = "openai") -> tuple[StoreUnavailable, float]:
-    connection.reset()
+    reset_default()
     started = time.monotonic()
     with pytest.raises(StoreUnavailable) as caught:
         nxuskit.auth_resolve(provider)
@@ -89,7 +89,7 @@ def test_a_credential_survives_a_daemon_restart(
     nxuskit.auth_set_credential("claude", KEY)
     assert first.stop() == 0
     keyring_daemon(spawn, sandbox, secret_service)
-    connection.reset()
+    reset_default()
     resolution = nxuskit.auth_resolve("claude")
     assert (resolution.secret, resolution.source) == (KEY, "store")
     assert nxuskit.auth_status("claude").status == "authenticated"
@@ -131,7 +131,7 @@ def test_a_headless_file_store_with_credentials_advises_no_migration(
     nxuskit.auth_set_credential("openai", KEY)
     first.stop()
     headless = spawn("--store", "auto")  # the sandbox has no DBUS_SESSION_BUS_ADDRESS
-    connection.reset()
+    reset_default()
     done = run_cli(sandbox, "store", "status")
     assert done.returncode == 0, done.stderr
     shown = " ".join(done.stdout.split())  # the reason wraps at word boundaries
@@ -347,7 +347,7 @@ def test_migrate_moves_credentials_both_ways(
     assert nxuskit.auth_resolve("claude").secret == "sk-claude-2"
     daemon.stop()
     keyring_daemon(spawn, sandbox, secret_service)  # auto remembers the migration
-    connection.reset()
+    reset_default()
     assert nxuskit.store_info().kind == "keyring"
     assert nxuskit.auth_resolve("openai").secret == KEY
     back = nxuskit.store_migrate("file")

@@ -18,7 +18,8 @@ from collections.abc import Callable
 import pytest
 
 import nxuskit
-from nxuskit import connection, protocol
+from nxuskit import protocol
+from nxuskit.client import default_client, reset_default
 from tests.conftest import Daemon, Sandbox, socket_answers
 from tests.integration.conftest import nxuskitd_pids, wait_until
 from tests.integration.wire import connect, error_kind
@@ -60,7 +61,7 @@ def test_stale_socket_after_kill9_is_replaced(
     assert not socket_answers(sandbox.socket_path)
     second = spawn(name="second.log")
     assert _hello_pid(sandbox) == second.process.pid
-    connection.reset()
+    reset_default()
     assert nxuskit.auth_resolve("openai").secret == "sk-survives-a-crash"
     lock = (sandbox.socket_path.parent / "nxuskitd.sock.lock").read_text().strip()
     assert lock == str(second.process.pid)
@@ -210,12 +211,13 @@ _RESOLVER = textwrap.dedent(
     """
     import json, sys, time
     import nxuskit
-    from nxuskit import connection, protocol
+    from nxuskit import protocol
+    from nxuskit.client import default_client
     go = float(sys.argv[1])
     while time.time() < go:
         time.sleep(0.001)
     resolution = nxuskit.auth_resolve("openai")
-    pid = connection.call(protocol.HELLO, {})["pid"]
+    pid = default_client().call(protocol.HELLO, {})["pid"]
     print(json.dumps({"secret": resolution.secret, "source": resolution.source, "pid": pid}))
     """
 )
@@ -285,12 +287,12 @@ def test_client_reconnects_after_a_daemon_restart(
     first = spawn()
     nxuskit.auth_set_credential("openai", "sk-before-restart")
     assert nxuskit.auth_resolve("openai").secret == "sk-before-restart"
-    assert connection.call(protocol.HELLO, {})["pid"] == first.process.pid
+    assert default_client().call(protocol.HELLO, {})["pid"] == first.process.pid
     first.stop(signum)
     second = spawn(name="second.log")
     # Same process, same shared connection object until it finds the old one dead.
     assert nxuskit.auth_resolve("openai").secret == "sk-before-restart"
-    assert connection.call(protocol.HELLO, {})["pid"] == second.process.pid
+    assert default_client().call(protocol.HELLO, {})["pid"] == second.process.pid
 
 
 @pytest.mark.timeout(30)

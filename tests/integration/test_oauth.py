@@ -19,7 +19,8 @@ import httpx2
 import pytest
 
 import nxuskit
-from nxuskit import connection, protocol
+from nxuskit import protocol
+from nxuskit.client import default_client, reset_default
 from tests.conftest import Daemon, Sandbox, run_cli
 from tests.integration.conftest import wait_until
 from tests.integration.live_cli import LiveCli
@@ -109,7 +110,7 @@ def test_login_through_the_cli(
     assert table.stdout.splitlines()[0].split()[-1] == "Expires"
 
     # resolve: a token the server accepts; the refresh token never leaves the daemon
-    resolved = connection.call(protocol.RESOLVE, {"provider": "acme"})
+    resolved = default_client().call(protocol.RESOLVE, {"provider": "acme"})
     record = stored(sandbox)
     assert resolved["secret"] == record["secret"]
     assert record["refresh_token"] not in json.dumps(resolved)
@@ -174,7 +175,7 @@ def test_refresh_after_a_daemon_restart(
     configure(sandbox, auth_server, client_id="nxuskit-short")
     result = log_in(browser)
     daemon.stop()
-    connection.reset()
+    reset_default()
     from tests.conftest import start_daemon
 
     second = start_daemon(sandbox, name="nxuskitd-2.log")

@@ -16,7 +16,8 @@ import httpx2
 import pytest
 
 import nxuskit
-from nxuskit import connection, protocol
+from nxuskit import protocol
+from nxuskit.client import default_client
 from nxuskitd.oauth.ledger import MAX_FINISHED
 from tests.conftest import Daemon, Sandbox, socket_answers
 from tests.integration.conftest import wait_until
@@ -122,7 +123,7 @@ def test_a_new_login_revokes_the_previous_one(
     revocations = auth_server.stats()["revocations"]
     assert isinstance(revocations, int)
     # the same browser session: oidc-provider puts the new tokens in the same grant
-    start = connection.call(protocol.LOGIN_START, {"provider": "acme"})
+    start = default_client().call(protocol.LOGIN_START, {"provider": "acme"})
     assert start["revoked"] is True
     assert auth_server.stats()["revocations"] == revocations + 2
     assert _spend(auth_server, old["refresh_token"], "nxuskit-test").json()["error"] == (
@@ -150,7 +151,7 @@ def test_started_and_cancelled_logins_stay_bounded(
         assert nxuskit.auth_login_cancel(start.login_id) is True
 
     def logins() -> dict[str, int]:
-        counts: dict[str, int] = connection.call(protocol.DAEMON_STATUS, {})["logins"]
+        counts: dict[str, int] = default_client().call(protocol.DAEMON_STATUS, {})["logins"]
         return counts
 
     assert wait_until(lambda: logins()["running"] == 0)

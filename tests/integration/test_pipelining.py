@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 import nxuskit
-from nxuskit import connection, protocol
+from nxuskit import protocol
+from nxuskit.client import reset_default
 from tests.conftest import Daemon, Sandbox
 from tests.integration.conftest import wait_until
 from tests.integration.wire import connect, error_kind
@@ -96,7 +97,7 @@ def test_a_flooding_connection_lets_another_client_in_between_its_lines(
     without yielding, and the status came after the lock."""
     nxuskit.auth_set_credential("openai", "sk-flood")
     assert nxuskit.auth_resolve("openai").secret == "sk-flood"
-    connection.reset()
+    reset_default()
     tail = _line({"method": protocol.DAEMON_LOCK}) + _line({"id": "last", "method": "daemon.hello"})
     flood = b"\n" * (65536 - len(tail)) + tail  # exactly one 64 KiB read
     pid = daemon.process.pid

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 import nxuskit
-from nxuskit import connection, protocol
+from nxuskit import protocol
+from nxuskit.client import reset_default
 from tests.conftest import Daemon, Sandbox
 from tests.integration.conftest import wait_until
 from tests.integration.wire import Wire, connect, error_kind
@@ -30,7 +31,7 @@ SECRET = "sk-robust"
 def served(sandbox: Sandbox, daemon: Daemon) -> Daemon:
     """A daemon that holds a credential for openai."""
     nxuskit.auth_set_credential("openai", SECRET)
-    connection.reset()
+    reset_default()
     return daemon
 
 
@@ -254,7 +255,7 @@ def test_connection_cap_refuses_the_sixth_then_serves_again(
             assert sixth.closed_by_peer()
         with pytest.raises(nxuskit.DaemonBusy):
             nxuskit.auth_status_all()
-        connection.reset()
+        reset_default()
         held.pop().close()
 
         def served() -> bool:

@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 import nxuskit
-from nxuskit import connection, protocol
+from nxuskit import protocol
+from nxuskit.client import reset_default
 from tests.conftest import Daemon, Sandbox, run_cli
 from tests.integration.wire import connect, error_kind
 
@@ -47,6 +48,6 @@ def test_the_cli_refuses_a_key_with_a_leading_control_character(
     assert result.returncode != 0
     assert "U+001F" in result.stderr
     assert KEY not in result.stderr + result.stdout
-    connection.reset()
+    reset_default()
     with pytest.raises(nxuskit.NotAuthenticated):
         nxuskit.auth_resolve("openai")

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from nxuskit import connection, registry
+from nxuskit import registry
+from nxuskit.client import reset_default
 
 PROVIDER_ENV_VARS = sorted(
     {spec.env for spec in registry.BUILTIN if spec.env}
@@ -37,6 +38,6 @@ def client_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     config_home = tmp_path / "config"
     monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
     monkeypatch.setenv("NXUSKIT_AUTOSTART", "0")
-    connection.reset()
+    reset_default()
     yield config_home / "nxuskit"
-    connection.reset()
+    reset_default()

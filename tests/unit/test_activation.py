@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from nxuskitd import activation
-from nxuskitd.runtime import StartupError
+from nxuskitd.errors import StartupError
 
 
 @pytest.fixture

@@ -101,7 +101,7 @@ def test_daemon_modules_do_not_import_the_cli(env: dict[str, str]) -> None:
         "    importlib.import_module(info.name)\n"
     )
     loaded = loaded_after(code, env)
-    assert "nxuskitd.service" in loaded
+    assert "nxuskitd.credentials" in loaded
     assert "nxuskit_cli" not in loaded
 
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from nxuskit import errors, protocol, registry
+from nxuskitd.credentials import CredentialService
 from nxuskitd.dispatch import Dispatcher
 from nxuskitd.methods import DaemonState, handlers
-from nxuskitd.service import CredentialService
 from nxuskitd.stores import FileStore
 
 pytestmark = pytest.mark.anyio

@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from nxuskit import protocol
+from nxuskitd.credentials import CredentialService
 from nxuskitd.dispatch import Dispatcher
 from nxuskitd.methods import DaemonState, handlers
-from nxuskitd.service import CredentialService
 from nxuskitd.stores import FileStore, Record
 
 SECRET = "sk-stored-before-fuzzing-0b7c41f2e9d3"

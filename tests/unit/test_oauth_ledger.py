@@ -8,8 +8,9 @@ from typing import cast
 import anyio
 import pytest
 
+from nxuskit.answers import Logins
+from nxuskitd.oauth.flows import Login
 from nxuskitd.oauth.ledger import Ledger
-from nxuskitd.oauth.login import Login
 
 
 class Clock:
@@ -45,7 +46,7 @@ async def test_finished_logins_are_capped_oldest_first() -> None:
     for item in logins:
         ledger.add(item)
         ledger.finish(ended(item))
-    assert ledger.counts() == {"running": 0, "finished": 8}
+    assert ledger.counts() == Logins(running=0, finished=8)
     assert ledger.get(logins[0].id) is None
     assert ledger.get(logins[-9].id) is None
     assert all(ledger.get(item.id) is item for item in logins[-8:])
@@ -65,7 +66,7 @@ async def test_finished_logins_expire() -> None:
     assert ledger.get(first.id) is None
     assert ledger.get(second.id) is second
     clock.now += 100
-    assert ledger.counts() == {"running": 0, "finished": 0}
+    assert ledger.counts() == Logins(running=0, finished=0)
 
 
 @pytest.mark.anyio
@@ -82,4 +83,4 @@ async def test_running_logins_by_provider() -> None:
     assert ledger.running_for("acme") is newer
     assert ledger.get(older.id) is older  # its outcome stays for login_wait
     assert ledger.get(newer.id) is newer
-    assert ledger.counts() == {"running": 1, "finished": 1}
+    assert ledger.counts() == Logins(running=1, finished=1)

@@ -26,7 +26,7 @@ sys.stdin.read()
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> str:
-    return str(tmp_path / "data")
+    return str(tmp_path / "data" / "nxuskit")  # the daemon's own, as platformdirs names it
 
 
 @pytest.mark.anyio

@@ -8,7 +8,8 @@ import re
 import pytest
 
 from nxuskit.errors import LoginFailed
-from nxuskit_cli.login import browser_available, format_expiry
+from nxuskit_cli.output import format_expiry
+from nxuskit_cli.provider_login import browser_available
 from nxuskitd.oauth import device, pages, pkce
 from nxuskitd.oauth.http import TokenError, clean
 from nxuskitd.oauth.tokens import TokenSet, needs_refresh, refresh_margin
@@ -186,27 +187,6 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-def test_a_warning_anyone_can_trigger_is_throttled(caplog: pytest.LogCaptureFixture) -> None:
-    import logging
-
-    from nxuskitd.oauth.throttle import ThrottledWarning
-
-    clock = FakeClock()
-    warning = ThrottledWarning(logging.getLogger("test.throttle"), "refused (%s)", 60.0, clock)
-    with caplog.at_level(logging.WARNING, logger="test.throttle"):
-        for second in range(150):  # one a second for two and a half minutes
-            clock.now = float(second)
-            warning.warn("x")
-        warning.flush()
-        warning.flush()
-    assert [record.getMessage() for record in caplog.records] == [
-        "refused (x)",
-        "refused (x) (59 more like it since the last report)",
-        "refused (x) (59 more like it since the last report)",
-        "refused (x) (29 more like it since the last report)",
-    ]
 
 
 def test_an_http_error_keeps_its_status_and_words_but_no_token() -> None:

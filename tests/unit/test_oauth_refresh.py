@@ -14,12 +14,12 @@ import httpx2
 import pytest
 
 from nxuskit.errors import LoginFailed, NotAuthenticated
-from nxuskitd.oauth import http, login
+from nxuskitd.credentials import CredentialService
+from nxuskitd.oauth import flows, http
 from nxuskitd.oauth.callback import open_callback_listener
 from nxuskitd.oauth.refresh import Refresher
 from nxuskitd.oauth.settings import settings_for
 from nxuskitd.oauth.tokens import TokenSet
-from nxuskitd.service import CredentialService
 from nxuskitd.stores import FileStore, Record
 
 CONFIG = """\
@@ -193,7 +193,7 @@ async def test_an_unreachable_endpoint(
 async def test_callback_listener(service: CredentialService) -> None:
     settings = settings_for(service.provider("acme"))
     listener = await open_callback_listener("127.0.0.1")
-    flow = login.BrowserLogin(settings, service, 30.0, listener)
+    flow = flows.BrowserLogin(settings, service, 30.0, listener)
     assert flow.state is not None
     base = listener.redirect_uri
     async with anyio.create_task_group() as tasks:

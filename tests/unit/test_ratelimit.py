@@ -64,6 +64,27 @@ def test_flush_counts_a_flood_that_stopped(
     assert lines(caplog) == ["busy 1", "busy 5 (and 3 more like it in the last 10s)", "busy again"]
 
 
+def test_a_final_flush_counts_what_is_held_at_once(
+    clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A login's callback listener: refusals one a second for two and a half minutes, then
+    # the listener closes and says what it held back, without waiting for the interval.
+    limited = RateLimitedLog(logging.getLogger(LOGGER), interval=60.0, clock=clock)
+    start = clock.now
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        for second in range(150):
+            clock.now = start + second
+            limited.warning("wrong host", "refused (x)")
+        limited.flush(final=True)
+        limited.flush(final=True)  # counted once only
+    assert lines(caplog) == [
+        "refused (x)",
+        "refused (x) (and 59 more like it in the last 60s)",
+        "refused (x) (and 59 more like it in the last 60s)",
+        "refused (x) (and 28 more like it in the last 29s)",  # this line stands for one more
+    ]
+
+
 def test_keys_are_limited_separately(
     limited: RateLimitedLog, caplog: pytest.LogCaptureFixture
 ) -> None:

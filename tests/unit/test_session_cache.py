@@ -12,7 +12,7 @@ import pytest
 from nxuskit.errors import StoreUnavailable
 from nxuskitd import migrate
 from nxuskitd.cache import SessionCache
-from nxuskitd.service import CredentialService
+from nxuskitd.credentials import CredentialService
 from nxuskitd.stores import Record, Store
 
 pytestmark = pytest.mark.usefixtures("client_env")
@@ -215,7 +215,7 @@ async def test_a_hung_store_does_not_pile_up_threads(store: SlowStore) -> None:
     finally:
         store.gate.set()
     with anyio.fail_after(5):
-        while service._calls.stuck:
+        while service._guard.stuck:
             await anyio.sleep(0.01)
     assert (await service.resolve("openai"))["secret"] == "sk-stored"
 
@@ -239,7 +239,7 @@ async def test_a_write_that_finishes_after_its_timeout_is_what_resolve_serves(
     finally:
         store.gate.set()
     with anyio.fail_after(5):
-        while service._calls.stuck:  # the abandoned thread has returned
+        while service._guard.stuck:  # the abandoned thread has returned
             await anyio.sleep(0.01)
     if write == "set":
         assert (await service.resolve("openai"))["secret"] == "sk-late"

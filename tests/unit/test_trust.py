@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nxuskit import trust
+from nxuskit import config_trust, trust
 from nxuskit.errors import PermissionDenied
 
 OTHER = 65534
@@ -115,3 +115,20 @@ def test_make_private_directory_never_uses_one_made_by_someone_else(base: Path) 
     with pytest.raises(PermissionDenied, match=f"uid {OTHER}"):
         trust.make_private_directory(str(squatted / "nxuskit"))
     assert not (squatted / "nxuskit").exists()
+
+
+def test_one_walker_judges_a_chain_by_the_rule_it_is_given(base: Path) -> None:
+    # The socket's rule from /, config.toml's only below the home directory it is given.
+    loose = base / "loose"
+    home = loose / "home"
+    (home / "config").mkdir(parents=True)
+    loose.chmod(0o777)
+    uid = os.geteuid()
+    socket_problem = trust.chain_problem(str(home / "config"), trust.socket_rule(uid))
+    assert socket_problem is not None
+    assert f"{loose} can be written by other users" in socket_problem
+    config_rule = config_trust.config_rule(str(home / "config" / "config.toml"), uid)
+    assert trust.chain_problem(str(home / "config"), config_rule, str(home)) is None
+    config_problem = trust.chain_problem(str(home / "config"), config_rule)
+    assert config_problem is not None
+    assert f"{loose} is writable by others (mode 0777)" in config_problem

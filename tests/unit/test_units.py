@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from nxuskit import paths
-from nxuskit_cli import managers, service, units
+from nxuskit.client import Client
+from nxuskit_cli import lifecycle, managers, units
 from nxuskit_cli.output import ServiceError
 from nxuskit_cli.steps import MakeDirectory, RemoveFile, Run, StopDaemon, WriteFile
 from nxuskitd import activation
@@ -195,8 +196,8 @@ def test_launchd_install_plan_uses_absolute_paths(monkeypatch, tmp_path):
 
 def test_dry_run_prints_files_and_commands_and_changes_nothing(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setattr(service.managers, "current", managers.Systemd)
-    service.install(dry_run=True)
+    monkeypatch.setattr(lifecycle.managers, "current", lambda socket_path=None: managers.Systemd())
+    lifecycle.install(Client(), dry_run=True)
     out = capsys.readouterr().out
     assert out.startswith("# dry run: nothing is written or run\n")
     assert f"# write {tmp_path}/config/systemd/user/nxuskitd.service (mode 644):" in out
@@ -208,9 +209,9 @@ def test_dry_run_prints_files_and_commands_and_changes_nothing(monkeypatch, tmp_
 def test_install_without_a_service_manager_says_what_to_do(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("PATH", str(tmp_path))  # no systemctl
-    monkeypatch.setattr(service.managers, "current", managers.Systemd)
+    monkeypatch.setattr(lifecycle.managers, "current", lambda socket_path=None: managers.Systemd())
     with pytest.raises(ServiceError, match="systemctl is not installed") as raised:
-        service.install(dry_run=False)
+        lifecycle.install(Client(), dry_run=False)
     assert "nxuskit-cli daemon install --dry-run" in str(raised.value)
     assert not (tmp_path / "config").exists()
 

@@ -21,7 +21,7 @@ hostile:
   A browser sends its request as soon as it connects, so its connection is never the
   oldest idle one; an attacker's idle connections are. Only connections whose request
   is being answered keep their slot.
-- Refusals are logged as throttled warnings (see ``throttle``), never one line each.
+- Refusals are logged rate-limited (``nxuskitd.ratelimit``), never one line each.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from anyio.streams.stapled import MultiListener
 
 from nxuskitd.oauth import pages
 from nxuskitd.oauth.http import clean
-from nxuskitd.oauth.throttle import ThrottledWarning
+from nxuskitd.ratelimit import RateLimitedLog
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,8 @@ MAX_CONNECTIONS = 32
 """Connections one listener keeps open at once (other local users must not exhaust the
 daemon's descriptors); a newcomer replaces the oldest idle one."""
 SEND_TIMEOUT = 2.0
+REFUSAL_LOG_INTERVAL = 60.0
+"""Refused callback requests of one kind are logged at most once per this many seconds."""
 
 CallbackHandler = Callable[[dict[str, str]], Awaitable[tuple[int, str, str, bool]]]
 """Gets the callback's query parameters; returns (HTTP status, page title, page text,
@@ -71,9 +73,7 @@ class CallbackListener:
         names = [host] if host != "localhost" else [host, "127.0.0.1", "[::1]"]
         self.hosts = frozenset(f"{name}:{port}" for name in names)
         """The ``Host`` header values a callback may carry."""
-        self.wrong_host = ThrottledWarning(
-            log, "login callback: refused a request for another host (Host: %s)"
-        )
+        self.refusals = RateLimitedLog(log, REFUSAL_LOG_INTERVAL)
 
     @property
     def redirect_uri(self) -> str:
@@ -109,7 +109,7 @@ class CallbackListener:
                 await finished.wait()
                 tasks.cancel_scope.cancel()
         finally:
-            self.wrong_host.flush()
+            self.refusals.flush(final=True)
             with anyio.CancelScope(shield=True):
                 await self.aclose()
 
@@ -123,7 +123,11 @@ class CallbackListener:
         slot.answering = True
         host = headers.get("host")
         if host is None or host.lower() not in self.hosts:
-            self.wrong_host.warn(clean(host, 80) if host is not None else "none")
+            shown = clean(host, 80) if host is not None else "none"
+            # One key for every wrong host: varying the header must not buy more lines.
+            self.refusals.warning(
+                "wrong host", f"login callback: refused a request for another host (Host: {shown})"
+            )
             await _send(stream, _bad_request("This address only serves the login."))
             return False
         return await _route(stream, handle, method, target)

@@ -14,7 +14,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from nxuskitd.oauth.login import Login
+from nxuskit.answers import Logins
+from nxuskitd.oauth.flows import Login
 
 KEEP_FINISHED = 120.0
 """How long a finished login's outcome stays available to ``auth.login_wait`` (seconds)."""
@@ -75,10 +76,10 @@ class Ledger:
         """The logins still running (a copy)."""
         return list(self._running.values())
 
-    def counts(self) -> dict[str, int]:
-        """``{"running": ..., "finished": ...}``, for ``daemon.status``."""
+    def counts(self) -> Logins:
+        """How many logins run and how many outcomes are kept, for ``daemon.status``."""
         self._prune()
-        return {"running": len(self._running), "finished": len(self._finished)}
+        return Logins(running=len(self._running), finished=len(self._finished))
 
     def _prune(self) -> None:
         cutoff = self._clock() - self.keep

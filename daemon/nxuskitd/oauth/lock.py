@@ -3,20 +3,20 @@
 Two daemons may share one store (the file store is shareable: different sockets, one
 XDG_DATA_HOME). A rotating refresh token spent by both gets the whole grant revoked at
 many servers, so every change of an OAuth record (a refresh, a new login, a logout, the
-clean-up after a dead grant) runs under an exclusive flock on ``oauth-NAME.lock`` in the
+clean-up after a dead grant) runs under an exclusive lock on ``oauth-NAME.lock`` in the
 daemon's data directory: re-read the record, talk to the server, write, all while
 holding it. Within one daemon the refresher's single flight already shares a refresh,
 so the lock is taken once per flight.
 
 Another daemon can hold the lock for as long as its refresh takes, so a blocking
 attempt runs in a worker thread, bounded by a timeout: the event loop never waits on
-flock. A thread whose caller gave up releases the lock the moment it gets it.
+the lock. A thread whose caller gave up releases the lock the moment it gets it. The
+lock itself is the platform's (``nxuskitd.system``: flock on POSIX).
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import os
 import re
@@ -28,6 +28,7 @@ import anyio
 import anyio.to_thread
 
 from nxuskit.errors import LoginFailed, PermissionDenied, StoreUnavailable
+from nxuskitd import data_directory, system
 
 LOCK_TIMEOUT = 60.0
 """How long to wait for another daemon's refresh (its own limit is 30 s) plus its write."""
@@ -67,7 +68,7 @@ async def provider_lock(
     try:
         yield
     finally:
-        os.close(fd)  # closing the only descriptor releases the flock
+        os.close(fd)  # closing the only descriptor releases the lock
 
 
 def lock_path(data_dir: str, provider: str) -> str:
@@ -83,7 +84,7 @@ def _digest(text: str) -> str:
 def open_lock_file(data_dir: str, provider: str) -> int:
     """A descriptor of the lock file, created 0600 in a checked 0700 directory; never
     through a symlink, never a file another user owns."""
-    _check_directory(data_dir)
+    data_directory.ensure_private(data_dir)
     path = lock_path(data_dir, provider)
     flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
     try:
@@ -99,35 +100,18 @@ def open_lock_file(data_dir: str, provider: str) -> int:
     return fd
 
 
-def _check_directory(data_dir: str) -> None:
-    try:
-        os.makedirs(data_dir, mode=0o700, exist_ok=True)
-        st = os.lstat(data_dir)
-    except OSError as exc:
-        raise StoreUnavailable(f"cannot create {data_dir}: {exc.strerror}") from None
-    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid():
-        raise PermissionDenied(f"{data_dir} is not a directory of yours: move it away")
-    if st.st_mode & 0o077:
-        raise PermissionDenied(
-            f"{data_dir} is open to other users (mode {st.st_mode & 0o777:o}): "
-            f"run chmod 700 {data_dir}"
-        )
-
-
 class _Attempt:
-    """One try at the flock on ``fd``, and who closes ``fd`` if its caller gives up:
+    """One try at the lock on ``fd``, and who closes ``fd`` if its caller gives up:
     the caller while no thread waits on the lock, else the thread once it has it."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
         self._mutex = threading.Lock()
         self._abandoned = False
-        self._blocked = False  # a worker thread is inside flock(fd)
+        self._blocked = False  # a worker thread waits for the lock on fd
 
     async def acquire(self) -> None:
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:  # held elsewhere: wait in a thread
+        if not system.try_lock_file(self.fd):  # held elsewhere: wait in a thread
             await anyio.to_thread.run_sync(self._block, abandon_on_cancel=True)
 
     def _block(self) -> None:
@@ -135,7 +119,7 @@ class _Attempt:
             if self._abandoned:
                 return  # the caller gave up before this thread began
             self._blocked = True
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        system.lock_file(self.fd)
         with self._mutex:
             self._blocked = False
             if self._abandoned:

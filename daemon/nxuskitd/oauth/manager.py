@@ -2,8 +2,8 @@
 
 ``OAuthManager.run`` owns a task group for the logins (each with its deadline and cancel
 scope); it runs for the daemon's lifetime. Refresh needs no task of its own: it runs in
-the request that found the token expiring (see ``refresh``), and is wired into
-``CredentialService.resolve`` through ``service.refresh_hook``.
+the request that found the token expiring (see ``refresh``); ``lifecycle.wire`` hooks
+``refresher.fresh`` into ``CredentialService.resolve`` (``service.refresh_hook``).
 
 Logging in again ends the previous login first: once the new login is ready to be shown
 (its URL or code exists), the stored tokens are revoked at the provider's
@@ -24,16 +24,25 @@ import anyio
 from anyio.abc import TaskGroup
 
 from nxuskit import protocol
+from nxuskit.answers import (
+    Cancelled,
+    LoggedOut,
+    LoginPending,
+    LoginResult,
+    Logins,
+    LoginStart,
+    Reported,
+)
 from nxuskit.errors import InvalidArgument, LoginFailed, NotAuthenticated, NxuskitError
+from nxuskitd.credentials import CredentialService, missing_hint
 from nxuskitd.oauth import http, pkce
 from nxuskitd.oauth.callback import open_callback_listener
 from nxuskitd.oauth.device import DeviceGrant
+from nxuskitd.oauth.flows import BrowserLogin, DeviceLogin, Login
 from nxuskitd.oauth.ledger import Ledger
 from nxuskitd.oauth.lock import LockBusy, provider_lock
-from nxuskitd.oauth.login import BrowserLogin, DeviceLogin, Login
 from nxuskitd.oauth.refresh import Refresher
 from nxuskitd.oauth.settings import OAuthSettings, settings_for
-from nxuskitd.service import CredentialService, missing_hint
 from nxuskitd.stores import Record
 
 log = logging.getLogger(__name__)
@@ -50,7 +59,6 @@ class OAuthManager:
     def __init__(self, service: CredentialService) -> None:
         self.service = service
         self.refresher = Refresher(service)
-        service.refresh_hook = self.refresher.fresh
         self.logins = Ledger()
         self._tasks: TaskGroup | None = None
 
@@ -71,7 +79,7 @@ class OAuthManager:
 
     # -- logins ----------------------------------------------------------------------
 
-    async def start(self, provider: str, device: bool, timeout: float | None) -> dict[str, Any]:
+    async def start(self, provider: str, device: bool, timeout: float | None) -> LoginStart:
         """``auth.login_start``: begin a login and say what the user must open."""
         if self._tasks is None:
             raise LoginFailed("this nxuskitd cannot run logins (its OAuth manager is not running)")
@@ -103,7 +111,7 @@ class OAuthManager:
             replaced.cancel(f"a newer login to {spec.name} replaced this one")
         self._tasks.start_soon(self._run, login)
         log.info("login for %s started (%s flow)", spec.name, login.flow)
-        return {**login.describe(), "revoked": revoked}
+        return login.describe(revoked)
 
     async def _browser(self, settings: Any, timeout: float) -> Login:
         listener = await open_callback_listener(settings.redirect_host)
@@ -170,7 +178,7 @@ class OAuthManager:
             )
         return login
 
-    async def wait(self, login_id: str, timeout: float | None) -> dict[str, Any]:
+    async def wait(self, login_id: str, timeout: float | None) -> LoginPending | LoginResult:
         """``auth.login_wait``: the outcome, or ``status: pending`` after ``timeout``."""
         login = self._login(login_id)
         limit = protocol.LOGIN_WAIT_MAX if timeout is None else timeout
@@ -178,28 +186,29 @@ class OAuthManager:
             await login.done.wait()
         if not login.done.is_set():
             remaining = round(max(login.deadline - time.monotonic(), 0.0), 3)
-            return {"login_id": login.id, "status": "pending", "expires_in": remaining}
+            return LoginPending(login.id, "pending", remaining)
         if login.error is not None:
             raise type(login.error)(login.error.message)
-        assert login.result is not None
+        if login.result is None:  # done without an outcome cannot happen: finish/fail set one
+            raise LoginFailed(f"the login to {login.provider} ended without a result")
         return login.result
 
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> Logins:
         """Logins running and finished outcomes kept, for ``daemon.status``."""
         return self.logins.counts()
 
-    def cancel(self, login_id: str) -> dict[str, Any]:
+    def cancel(self, login_id: str) -> Cancelled:
         """``auth.login_cancel``: stop a login (a finished one stays as it ended)."""
         login = self._login(login_id)
         pending = not login.done.is_set()
         login.cancel(f"the login to {login.provider} was cancelled")
         if pending:
             log.info("login for %s cancelled", login.provider)
-        return {"login_id": login.id, "cancelled": pending}
+        return Cancelled(login.id, pending)
 
     # -- logout and reports ------------------------------------------------------------
 
-    async def logout(self, provider: str) -> dict[str, Any]:
+    async def logout(self, provider: str) -> LoggedOut:
         """``auth.logout``: revoke at the server where it can, then delete the record."""
         spec = self.service.provider(provider)
         running = self.logins.running_for(spec.name)
@@ -211,8 +220,8 @@ class OAuthManager:
             revoked: bool | None = None
             if record is not None and record.auth_method == protocol.OAUTH:
                 revoked = await self._revoke(settings, record, http.HTTP_TIMEOUT + 5)
-            removed = (await self.service.remove_credential(spec.name))["removed"]
-        return {"provider": spec.name, "removed": removed, "revoked": revoked}
+            removed = (await self.service.remove_credential(spec.name)).removed
+        return LoggedOut(spec.name, removed, revoked)
 
     async def _end_previous(self, settings: OAuthSettings) -> bool | None:
         """Revoke and delete the login a new one is about to replace (see the module's
@@ -258,13 +267,13 @@ class OAuthManager:
                 revoked = False
         return revoked
 
-    async def report_invalid(self, provider: str, token_sha256: str | None) -> dict[str, Any]:
+    async def report_invalid(self, provider: str, token_sha256: str | None) -> Reported:
         """``auth.report_invalid``: a client says the token was rejected; refresh once."""
         spec = self.service.provider(provider)
         record = await self.service.reload_record(spec.name)
         if record is None:
             raise NotAuthenticated(f"{spec.name} has no stored credential: {missing_hint(spec)}")
-        answer = {"provider": spec.name, "refreshed": False, "expires_at": record.expires_at}
+        answer = Reported(spec.name, refreshed=False, expires_at=record.expires_at)
         if record.auth_method != protocol.OAUTH:
             return answer  # an API key: nothing the daemon can renew
         if token_sha256 is not None and not pkce.same_secret(
@@ -277,8 +286,4 @@ class OAuthManager:
                 f"{missing_hint(spec)}"
             )
         fresh = await self.refresher.refresh(spec, record, forced=True)
-        return {
-            **answer,
-            "refreshed": fresh.secret != record.secret,
-            "expires_at": fresh.expires_at,
-        }
+        return Reported(spec.name, fresh.secret != record.secret, fresh.expires_at)

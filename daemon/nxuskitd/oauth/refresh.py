@@ -25,11 +25,12 @@ import anyio
 from nxuskit import protocol
 from nxuskit.errors import LoginFailed, NotAuthenticated, NxuskitError
 from nxuskit.registry import ProviderSpec
+from nxuskitd.credentials import CredentialService
 from nxuskitd.oauth import http
 from nxuskitd.oauth.lock import LockBusy, provider_lock
 from nxuskitd.oauth.settings import login_hint, settings_for
 from nxuskitd.oauth.tokens import is_expired, needs_refresh
-from nxuskitd.service import CredentialService
+from nxuskitd.single_flight import SingleFlight
 from nxuskitd.stores import Record
 
 log = logging.getLogger(__name__)
@@ -38,25 +39,16 @@ REFRESH_TIMEOUT = 30.0
 DEAD_GRANT_ERRORS = frozenset(("invalid_grant", "invalid_token", "unauthorized_client"))
 
 
-class _Flight:
-    """One refresh in progress, and its outcome once ``done`` is set."""
-
-    def __init__(self) -> None:
-        self.done = anyio.Event()
-        self.record: Record | None = None
-        self.error: NxuskitError | None = None
-
-
 class Refresher:
     """Refreshes tokens for ``service``'s store, one refresh per provider at a time."""
 
     def __init__(self, service: CredentialService) -> None:
         self._service = service
-        self._flights: dict[str, _Flight] = {}
+        self._flights: SingleFlight[Record] = SingleFlight()
 
     def busy(self) -> bool:
         """Whether a refresh is in progress."""
-        return bool(self._flights)
+        return self._flights.busy()
 
     async def fresh(self, spec: ProviderSpec, record: Record) -> Record:
         """``record``, or a refreshed one when its access token is (nearly) expired."""
@@ -71,29 +63,22 @@ class Refresher:
         looks valid (a client reported it rejected) unless the stored one changed since.
         Raises NotAuthenticated (the login is over) or LoginFailed (no refresh now).
         """
-        flight = self._flights.get(spec.name)
-        if flight is None:
-            flight = _Flight()
-            self._flights[spec.name] = flight
-            try:
-                with anyio.CancelScope(shield=True):
-                    flight.record = await self._refresh(spec, seen, forced)
-            except NxuskitError as error:
-                flight.error = error
-            except Exception:
-                log.exception("refreshing the %s token failed", spec.name)
-                flight.error = LoginFailed(
-                    f"refreshing the {spec.name} token failed; see the nxuskitd log"
-                )
-            finally:
-                del self._flights[spec.name]
-                flight.done.set()
-        else:
-            await flight.done.wait()
-        if flight.error is not None:
-            raise type(flight.error)(flight.error.message)
-        assert flight.record is not None
-        return flight.record
+        return await self._flights.run(spec.name, lambda: self._shielded(spec, seen, forced))
+
+    async def _shielded(self, spec: ProviderSpec, seen: Record, forced: bool) -> Record:
+        """One refresh, shielded from its first caller's cancellation (others wait on
+        it); anything but an NxuskitError is logged and becomes LoginFailed."""
+        try:
+            with anyio.CancelScope(shield=True):
+                record = await self._refresh(spec, seen, forced)
+        except NxuskitError:
+            raise
+        except Exception:
+            log.exception("refreshing the %s token failed", spec.name)
+            raise LoginFailed(
+                f"refreshing the {spec.name} token failed; see the nxuskitd log"
+            ) from None
+        return record
 
     async def _refresh(self, spec: ProviderSpec, seen: Record, forced: bool) -> Record:
         try:

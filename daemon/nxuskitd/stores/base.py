@@ -38,10 +38,35 @@ class Record(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 
 
 class Store(abc.ABC):
-    """A place credentials live: ``get``, ``set``, ``delete``, ``names``."""
+    """A place credentials live: ``get``, ``set``, ``delete``, ``names``.
+
+    A kind of store is a subclass with its ``kind`` (one of ``nxuskit.protocol.STORE_KINDS``)
+    and an ``open`` that either gives a store ready to serve or says why it cannot;
+    ``nxuskitd.stores.STORES`` lists the kinds, and the daemon's ``--store`` choices,
+    ``auto`` and ``store.migrate`` all follow that table.
+    """
 
     kind: str = "store"
-    """Short name: "file" or "keyring"."""
+    """Short name, as on the wire: "keyring" or "file"."""
+    noun: str = "store"
+    """What people call it, for messages ("OS keyring": "no OS keyring found: ...")."""
+    found: str = ""
+    """How ``open`` found this store, for ``auto``'s reason ("Secret Service is available")."""
+
+    @classmethod
+    def open(cls, data_dir: str, timeout: float) -> Store:
+        """This kind of store for the daemon whose data directory is ``data_dir``;
+        ``timeout`` bounds any probe (a hung D-Bus must not hang start-up). Blocking.
+        Every kind in ``STORES`` defines it (a store made by hand, as tests do, need not).
+
+        Raises StoreUnavailable saying why this kind cannot serve here.
+        """
+        raise NotImplementedError(f"{cls.__name__} is not a kind of store the daemon opens")
+
+    def holds_credentials(self) -> bool:
+        """Whether this store already holds credentials, if it can tell without a slow or
+        prompting call (else False): ``auto`` never abandons a store that does."""
+        return False
 
     @property
     @abc.abstractmethod

@@ -7,17 +7,16 @@ Layout of ``credentials.json``::
 A record's optional fields are left out when they hold their default (``auth_method``
 defaults to "api_key", ``expires_at`` to null).
 
-Every change takes an exclusive flock on ``credentials.lock`` (two daemons with different
-sockets may share the file), re-reads the document, writes a temporary file, fsyncs it,
-renames it over the old one and fsyncs the directory: a crash at any moment leaves each
-credential at its old or its new value. A corrupt file, or one that other users could
-read, is an error naming the file and the fix; it is never reset.
+Every change takes an exclusive lock on ``credentials.lock`` (``system.lock_file``; two
+daemons with different sockets may share the file), re-reads the document, writes a
+temporary file, fsyncs it, renames it over the old one and fsyncs the directory: a crash
+at any moment leaves each credential at its old or its new value. A corrupt file, or one
+that other users could read, is an error naming the file and the fix; it is never reset.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import secrets
 import stat
@@ -26,7 +25,8 @@ from collections.abc import Hashable, Iterator
 
 import msgspec
 
-from nxuskit.errors import PermissionDenied, StoreUnavailable
+from nxuskit.errors import NxuskitError, PermissionDenied, StoreUnavailable
+from nxuskitd import data_directory, system
 from nxuskitd.stores.base import Record, Store
 
 FORMAT = 1
@@ -57,6 +57,7 @@ class FileStore(Store):
     """Credentials in ``<directory>/credentials.json``."""
 
     kind = "file"
+    noun = "file store"
 
     def __init__(self, directory: str) -> None:
         self.directory = directory
@@ -65,37 +66,32 @@ class FileStore(Store):
         self._mutex = threading.Lock()
         self._cached: tuple[tuple[int, int, int], _Document] | None = None
 
+    @classmethod
+    def open(cls, data_dir: str, timeout: float) -> FileStore:
+        """The file store in ``data_dir`` (always possible: its checks run per call)."""
+        return cls(data_dir)
+
     @property
     def description(self) -> str:
         return f"file {self.path}"
 
+    def holds_credentials(self) -> bool:
+        """True when credentials.json exists and lists any, or cannot be read (then it is
+        kept, so that its error is seen rather than skipped)."""
+        if not os.path.exists(self.path):
+            return False
+        try:
+            return bool(self.names())
+        except NxuskitError:
+            return True
+
     # -- reading ---------------------------------------------------------------------
 
     def _ensure_directory(self) -> None:
-        try:
-            os.makedirs(self.directory, mode=0o700, exist_ok=True)
-        except OSError as exc:
-            raise StoreUnavailable(f"cannot create {self.directory}: {exc.strerror}") from None
-        self._check_directory()
+        data_directory.ensure_private(self.directory)
 
     def _check_directory(self) -> None:
-        try:
-            st = os.lstat(self.directory)
-        except FileNotFoundError:
-            return  # nothing stored yet; the first write creates it 0700
-        except OSError as exc:
-            raise StoreUnavailable(f"cannot read {self.directory}: {exc.strerror}") from None
-        if not stat.S_ISDIR(st.st_mode):
-            raise StoreUnavailable(f"{self.directory} is not a directory: move it away")
-        if st.st_uid != os.getuid():
-            raise PermissionDenied(
-                f"{self.directory} belongs to uid {st.st_uid}, not to you: move it away"
-            )
-        if st.st_mode & 0o077:
-            raise PermissionDenied(
-                f"{self.directory} is open to other users (mode {st.st_mode & 0o777:o}): "
-                f"run chmod 700 {self.directory}"
-            )
+        data_directory.check_private(self.directory)
 
     def _read(self) -> _Document:
         """The current document (cached while the file's identity and mtime stay put)."""
@@ -158,7 +154,7 @@ class FileStore(Store):
         with self._mutex:
             fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
+                system.lock_file(fd)
                 yield
             finally:
                 os.close(fd)

@@ -76,12 +76,29 @@ class KeyringStore(Store):
     """Credentials in an OS keyring backend, in the documented record format."""
 
     kind = "keyring"
+    noun = "OS keyring"
 
-    def __init__(self, backend: Backend, description: str, service: str = SERVICE) -> None:
+    def __init__(
+        self, backend: Backend, description: str, service: str = SERVICE, found: str = ""
+    ) -> None:
         self.backend = backend
         self.service = service
+        self.found = found
         self._description = description
         self._writing = threading.Lock()  # read-modify-write of the index and chunks
+
+    @classmethod
+    def open(cls, data_dir: str, timeout: float) -> KeyringStore:
+        """The best real OS keyring here (``keyring_backend``), probed within ``timeout``.
+
+        Raises StoreUnavailable with the reason none is usable.
+        """
+        from nxuskitd.stores import keyring_backend
+
+        choice = keyring_backend.usable_backend(timeout)
+        if choice.backend is None:
+            raise StoreUnavailable(choice.reason)
+        return cls(choice.backend, choice.description, found=choice.reason)
 
     @property
     def description(self) -> str:

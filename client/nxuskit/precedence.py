@@ -1,0 +1,113 @@
+"""The sources a client applies itself, before the daemon is asked.
+
+Precedence, highest first: the explicit value a caller passes, then the provider's
+environment variable in the calling process, then the daemon's store. The first two
+belong to the caller's process, so they are decided here, without a round trip; only the
+store is asked of the daemon (``Client``). ``StatusReport`` bundles statuses with the
+store that answered them.
+"""
+
+from __future__ import annotations
+
+import os
+
+from nxuskit import protocol
+from nxuskit.answers import AuthStatus, Resolution
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from nxuskit.answers import StoreInfo
+    from nxuskit.providers import ProviderSpec
+
+
+def from_env(spec: ProviderSpec) -> str | None:
+    """The provider's credential from this process's environment, or None (unset or empty)."""
+    if spec.env is None:
+        return None
+    value = os.environ.get(spec.env)
+    return value if value else None
+
+
+def resolve_locally(spec: ProviderSpec, api_key: str | None = None) -> Resolution | None:
+    """The resolution when no daemon is needed (no credential needed, ``api_key`` given,
+    or the environment has one); None when only the store can tell."""
+    if not spec.requires_auth:
+        return Resolution(spec.name, None, None, protocol.NO_AUTH)
+    if api_key:
+        return Resolution(spec.name, api_key, protocol.SOURCE_EXPLICIT, protocol.API_KEY)
+    env_value = from_env(spec)
+    if env_value is not None:
+        return Resolution(spec.name, env_value, protocol.SOURCE_ENV, protocol.API_KEY)
+    return None
+
+
+def status_locally(spec: ProviderSpec, api_key: str | None = None) -> AuthStatus | None:
+    """The status when no daemon is needed (no credential needed, ``api_key`` given, or
+    the environment has one); None when only the store can tell."""
+    if spec.requires_auth and api_key:
+        return AuthStatus(
+            spec.name,
+            protocol.AUTHENTICATED,
+            protocol.SOURCE_EXPLICIT,
+            list(spec.auth_methods),
+            protocol.API_KEY,
+            display_name=spec.display_name,
+        )
+    if not spec.requires_auth or from_env(spec) is not None:
+        return status_from(spec, None)
+    return None
+
+
+def status_from(spec: ProviderSpec, stored: AuthStatus | None) -> AuthStatus:
+    """The status of ``spec`` given the daemon's ``auth.status`` entry (None: not asked)."""
+    methods = list(spec.auth_methods)
+    if not spec.requires_auth:
+        return AuthStatus(
+            spec.name, protocol.NOT_REQUIRED, None, methods, display_name=spec.display_name
+        )
+    if from_env(spec) is not None:
+        return AuthStatus(
+            spec.name,
+            protocol.AUTHENTICATED,
+            protocol.SOURCE_ENV,
+            methods,
+            protocol.API_KEY,
+            display_name=spec.display_name,
+        )
+    if stored is not None and stored.status == protocol.AUTHENTICATED:
+        return AuthStatus(
+            spec.name,
+            protocol.AUTHENTICATED,
+            stored.source,
+            methods,
+            stored.auth_method,
+            stored.expires_at,
+            spec.display_name,
+        )
+    return AuthStatus(
+        spec.name, protocol.NOT_AUTHENTICATED, None, methods, display_name=spec.display_name
+    )
+
+
+class StatusReport:
+    """``statuses`` of providers, and the daemon's ``store`` (a ``StoreInfo``; None when
+    the daemon was not asked, because the explicit value or the environment decided).
+
+    ``orphans`` names credentials still stored for providers that config.toml no longer
+    defines; ``auth_remove_credential`` takes those exact names.
+    """
+
+    __slots__ = ("orphans", "statuses", "store")
+
+    def __init__(
+        self,
+        statuses: list[AuthStatus],
+        store: StoreInfo | None,
+        orphans: list[str] | None = None,
+    ) -> None:
+        self.statuses = statuses
+        self.store = store
+        self.orphans = orphans or []
+
+    def __repr__(self) -> str:
+        return f"StatusReport(statuses={self.statuses!r}, store={self.store!r})"

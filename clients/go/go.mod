@@ -1,0 +1,3 @@
+module github.com/nxus-SYSTEMS/nxuskit-go
+
+go 1.19

@@ -1,0 +1,154 @@
+/**
+ * The provider registry and how a name matches (docs/protocol.md section 7).
+ *
+ * The built-ins are embedded (`providers.ts`, a copy of clients/conformance/
+ * providers.json). This client reads no TOML: when config.toml exists, the `Client`
+ * asks the daemon with `provider.list`, which applies the file's trust rules, and
+ * uses its entries instead.
+ */
+
+import { ConfigError, ProtocolError, UnknownProvider } from "./errors";
+import { BUILTIN, type ProviderEntry } from "./providers";
+
+export type { ProviderEntry } from "./providers";
+
+const EDGES = /^[ \t\r\n]+|[ \t\r\n]+$/g;
+const ASCII_UPPER = /[A-Z]+/g;
+
+/**
+ * How every nxuskit client matches a provider name: surrounding ASCII spaces, tabs, CRs
+ * and LFs are ignored, and ASCII letters match without regard to case. Nothing else
+ * changes (no Unicode case folding, no other whitespace).
+ */
+export function normalizeName(name: string): string {
+  return name.replace(EDGES, "").replace(ASCII_UPPER, (letters) => letters.toLowerCase());
+}
+
+/** `'name'` when it looks like a provider name; never echo what may be a key. */
+export function shownName(name: unknown): string {
+  return typeof name === "string" && /^[A-Za-z0-9._-]{0,24}$/.test(name)
+    ? `'${name}'`
+    : "(that name)";
+}
+
+/** Whether a provider needs a credential at all (local ones do not). */
+export function requiresAuth(entry: ProviderEntry): boolean {
+  return entry.auth_methods.length > 0;
+}
+
+/** Providers by name and alias; `broken` are config.toml entries that are wrong. */
+export class Registry {
+  private readonly byName = new Map<string, ProviderEntry>();
+  private readonly broken = new Map<string, string>();
+
+  /**
+   * `entries` as `provider.list` gives them (an entry with a non-null `error` is a wrong
+   * config.toml table); `configError` says why config.toml as a whole is not used;
+   * `source` is the config.toml path, named in messages.
+   */
+  constructor(
+    entries: readonly ProviderEntry[],
+    readonly source: string,
+    readonly configError: string | null = null,
+  ) {
+    for (const entry of entries) {
+      if (entry.error) {
+        this.broken.set(entry.name, entry.error);
+        continue;
+      }
+      for (const key of [entry.name, ...entry.aliases]) {
+        this.byName.set(key, entry);
+      }
+    }
+    for (const builtin of BUILTIN) {
+      const problem = this.broken.get(builtin.name);
+      for (const alias of problem === undefined ? [] : builtin.aliases) {
+        this.broken.set(alias, problem as string);
+      }
+    }
+  }
+
+  /** The usable providers, in registry order. */
+  get providers(): ProviderEntry[] {
+    return [...new Set(this.byName.values())];
+  }
+
+  /** The provider called `name` (or aliased so), or undefined. */
+  find(name: unknown): ProviderEntry | undefined {
+    return typeof name === "string" ? this.byName.get(normalizeName(name)) : undefined;
+  }
+
+  /** The provider called `name`; throws ConfigError or UnknownProvider. */
+  get(name: unknown): ProviderEntry {
+    const entry = this.find(name);
+    if (entry !== undefined) {
+      return entry;
+    }
+    const problem = typeof name === "string" ? this.broken.get(normalizeName(name)) : undefined;
+    if (problem !== undefined) {
+      throw new ConfigError(problem);
+    }
+    if (this.configError !== null) {
+      throw new ConfigError(`${shownName(name)} is no built-in provider, and ${this.configError}`);
+    }
+    const known = this.providers.map((provider) => provider.name).join(", ");
+    throw new UnknownProvider(
+      `unknown provider ${shownName(name)}: known providers are ${known}; ` +
+        `add others in ${this.source}`,
+    );
+  }
+}
+
+function isStringList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === "string");
+}
+
+function optionalString(value: unknown): value is string | null | undefined {
+  return value === null || value === undefined || typeof value === "string";
+}
+
+function entryFromWire(value: unknown): ProviderEntry {
+  const entry = (typeof value === "object" && value !== null ? value : {}) as Record<
+    string,
+    unknown
+  >;
+  const fields =
+    typeof entry.name === "string" &&
+    isStringList(entry.aliases ?? []) &&
+    isStringList(entry.auth_methods ?? []) &&
+    ["display_name", "env", "host_env", "default_host", "api_path", "error"].every((field) =>
+      optionalString(entry[field]),
+    );
+  if (!fields) {
+    throw new ProtocolError("the daemon's answer to provider.list has a malformed entry");
+  }
+  return {
+    name: entry.name as string,
+    display_name: (entry.display_name as string | null) ?? (entry.name as string),
+    aliases: (entry.aliases as string[] | undefined) ?? [],
+    env: (entry.env as string | null | undefined) ?? null,
+    host_env: (entry.host_env as string | null | undefined) ?? null,
+    default_host: (entry.default_host as string | null | undefined) ?? null,
+    auth_methods: (entry.auth_methods as string[] | undefined) ?? [],
+    api_path: (entry.api_path as string | null | undefined) ?? "",
+    error: (entry.error as string | null | undefined) ?? null,
+  };
+}
+
+/** The registry `provider.list` describes (`source`: the config.toml path). */
+export function registryFromWire(result: unknown, source: string): Registry {
+  const body = (typeof result === "object" && result !== null ? result : {}) as Record<
+    string,
+    unknown
+  >;
+  if (!Array.isArray(body.providers)) {
+    throw new ProtocolError("the daemon's answer to provider.list lacks its 'providers' field");
+  }
+  const config = (typeof body.config === "object" && body.config !== null ? body.config : {}) as {
+    path?: unknown;
+    error?: unknown;
+  };
+  const path = typeof config.path === "string" ? config.path : source;
+  const error = typeof config.error === "string" ? config.error : null;
+  return new Registry(body.providers.map(entryFromWire), path, error);
+}
