@@ -89,7 +89,8 @@ def run(
     if not providers and not every:
         raise typer.BadParameter("name the providers: -p PROVIDER (repeatable) or --all")
     client = client_of(ctx)
-    additions, secrets = command_environment(client, providers or [], every)
+    caller = supervisor.caller_environment()
+    additions, secrets = command_environment(client, providers or [], every, caller)
     client.close()  # CMD never sees this connection, and the daemon does not wait on it
     masked = [] if no_masking or not secrets else [fd for fd in (1, 2) if not os.isatty(fd)]
     if secrets and not no_masking and len(masked) < 2:
@@ -97,17 +98,17 @@ def run(
             "output to the terminal is not masked, only output to pipes and files "
             "(--no-masking: no masking and no note)"
         )
-    status = supervisor.run_command(command, {**os.environ, **additions}, secrets, masked)
+    status = supervisor.run_command(command, {**caller, **additions}, secrets, masked)
     sys.stdout.flush()
     raise typer.Exit(status)
 
 
 def command_environment(
-    client: Client, names: list[str], every: bool
+    client: Client, names: list[str], every: bool, caller: dict[str, str]
 ) -> tuple[dict[str, str], list[str]]:
-    """The variables ``run`` adds for the providers ``names`` (and, with ``every``, each
-    authenticated one), and every secret they resolve to (those from this environment
-    too), to mask. Everything is resolved before anything runs.
+    """The variables ``run`` adds to the ``caller``'s environment for the providers
+    ``names`` (and, with ``every``, each authenticated one), and every secret they resolve
+    to (those from the environment too), to mask. All is resolved before anything runs.
 
     Raises UnknownProvider, NotAuthenticated, ConfigError and the daemon's errors.
     """
@@ -128,7 +129,7 @@ def command_environment(
             secrets.append(value)
         elif spec.host_env:  # a local server: where it listens
             variable, value = spec.host_env, server_root(spec, {})
-        if variable and value and not os.environ.get(variable):
+        if variable and value and not caller.get(variable):
             additions[variable] = value
     return additions, secrets
 

@@ -103,6 +103,23 @@ class Relays:
             os.close(write_end)
 
 
+def caller_environment() -> dict[str, str]:
+    """The environment nxuskit-cli was started with. Not quite ``os.environ``: Python sets
+    LC_CTYPE there when it starts in the C locale (PEP 538's coercion), and CMD must get
+    the caller's environment unchanged. Linux keeps the original in /proc/self/environ."""
+    try:
+        with open("/proc/self/environ", "rb") as handle:
+            entries = handle.read().split(b"\0")
+    except OSError:
+        return dict(os.environ)
+    found: dict[str, str] = {}
+    for entry in entries:
+        name, equals, value = entry.partition(b"=")
+        if name and equals:
+            found.setdefault(os.fsdecode(name), os.fsdecode(value))  # the first, as getenv
+    return found
+
+
 def run_command(
     argv: Sequence[str], env: dict[str, str], secrets: Sequence[str], masked: Sequence[int]
 ) -> int:
