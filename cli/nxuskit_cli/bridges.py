@@ -18,6 +18,7 @@ import typer
 from nxuskit import protocol
 from nxuskit.client import Client
 from nxuskit.provider import server_root
+from nxuskit.registry import ProviderSpec
 from nxuskit_cli import token as token_output
 from nxuskit_cli.options import ProviderArg, client_of
 from nxuskit_cli.output import EXIT_HELP, note
@@ -92,15 +93,24 @@ def run(
     caller = supervisor.caller_environment()
     additions, secrets = command_environment(client, providers or [], every, caller)
     client.close()  # CMD never sees this connection, and the daemon does not wait on it
-    masked = [] if no_masking or not secrets else [fd for fd in (1, 2) if not os.isatty(fd)]
-    if secrets and not no_masking and len(masked) < 2:
+    masked = masked_streams(secrets) if not no_masking else []
+    status = supervisor.run_command(command, {**caller, **additions}, secrets, masked)
+    sys.stdout.flush()
+    raise typer.Exit(status)
+
+
+def masked_streams(secrets: list[str]) -> list[int]:
+    """Which of CMD's stdout (1) and stderr (2) are masked: those that are no terminal.
+    A note says when a terminal gets them unmasked."""
+    if not secrets:
+        return []
+    masked = [fd for fd in (1, 2) if not os.isatty(fd)]
+    if len(masked) < 2:
         note(
             "output to the terminal is not masked, only output to pipes and files "
             "(--no-masking: no masking and no note)"
         )
-    status = supervisor.run_command(command, {**caller, **additions}, secrets, masked)
-    sys.stdout.flush()
-    raise typer.Exit(status)
+    return masked
 
 
 def command_environment(
@@ -112,14 +122,7 @@ def command_environment(
 
     Raises UnknownProvider, NotAuthenticated, ConfigError and the daemon's errors.
     """
-    registry = client.load_registry()
-    specs = {spec.name: spec for spec in map(registry.get, names)}
-    if every:
-        for status in client.auth_status_all():
-            if status.status == protocol.AUTHENTICATED:
-                specs.setdefault(status.provider, registry.get(status.provider))
-        if not specs:
-            note("no provider is authenticated: the command gets no credential")
+    specs = _providers(client, names, every)
     resolutions = [client.auth_resolve(name) for name in specs]
     additions: dict[str, str] = {}
     secrets: list[str] = []
@@ -132,6 +135,19 @@ def command_environment(
         if variable and value and not caller.get(variable):
             additions[variable] = value
     return additions, secrets
+
+
+def _providers(client: Client, names: list[str], every: bool) -> dict[str, ProviderSpec]:
+    """The providers ``names`` and, with ``every``, each authenticated one, by name."""
+    registry = client.load_registry()
+    specs = {spec.name: spec for spec in map(registry.get, names)}
+    if every:
+        for status in client.auth_status_all():
+            if status.status == protocol.AUTHENTICATED:
+                specs.setdefault(status.provider, registry.get(status.provider))
+        if not specs:
+            note("no provider is authenticated: the command gets no credential")
+    return specs
 
 
 def register(app: typer.Typer) -> None:

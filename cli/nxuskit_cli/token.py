@@ -58,17 +58,21 @@ def print_token(client: Client, provider: str) -> None:
 def fast_arguments(argv: Sequence[str]) -> tuple[str | None, str] | None:
     """``(socket, provider)`` when ``argv`` (without the program) is exactly
     ``[--socket PATH | --socket=PATH] token PROVIDER``; None for anything else."""
-    rest = list(argv)
-    socket: str | None = None
-    if len(rest) > 1 and rest[0] == _SOCKET:
-        socket, rest = rest[1], rest[2:]
-    elif rest and rest[0].startswith(_SOCKET + "="):
-        socket, rest = rest[0][len(_SOCKET) + 1 :], rest[1:]
+    socket, rest = _socket_option(list(argv))
     if socket is not None and (not socket or socket.startswith("-")):
         return None  # an odd --socket value: typer judges it
     if len(rest) != 2 or rest[0] != "token" or rest[1].startswith("-"):
         return None
     return socket, rest[1]
+
+
+def _socket_option(argv: list[str]) -> tuple[str | None, list[str]]:
+    """A leading ``--socket PATH`` or ``--socket=PATH``'s value, and the arguments after it."""
+    if len(argv) > 1 and argv[0] == _SOCKET:
+        return argv[1], argv[2:]
+    if argv and argv[0].startswith(_SOCKET + "="):
+        return argv[0][len(_SOCKET) + 1 :], argv[1:]
+    return None, argv
 
 
 def answer_fast(argv: Sequence[str]) -> bool:

@@ -215,3 +215,17 @@ def test_output_to_a_terminal_passes_unmasked_with_a_note(stored: Sandbox) -> No
     assert status == 0
     assert f"key={SECRET}".encode() in shown
     assert b"note: output to the terminal is not masked" in shown
+
+
+def test_run_ends_when_the_command_ends_though_a_process_it_left_holds_its_output(
+    stored: Sandbox,
+) -> None:
+    # A pipeline would wait for the background process (60 s); run stops relaying soon
+    # after its command exits.
+    leave = "sleep 60 & echo $!"
+    result = run_cli(stored, "run", "-p", "openai", "--", "sh", "-c", leave, timeout=20)
+    left = int(result.stdout)
+    try:
+        assert result.returncode == 0
+    finally:
+        os.kill(left, signal.SIGKILL)
