@@ -8,7 +8,10 @@ another process sends to nxuskit-cli (``kill PID``, ``timeout``, a service manag
 passed on (``FORWARDED``). Not passed on: a signal the kernel generated (the terminal's:
 the command got it already) and one the command itself sent. Where the platform does not
 say who sent a signal (no ``sigwaitinfo`` on macOS), SIGINT, SIGQUIT and SIGWINCH are
-taken for the terminal's while nxuskit-cli is in the terminal's foreground group.
+taken for the terminal's while nxuskit-cli is in the terminal's foreground group. A
+signal another process sends to the whole group (a shell's SIGHUP to its jobs as it
+exits) reaches the command directly and again through nxuskit-cli, as with sudo: the
+sender cannot be told from one that signalled nxuskit-cli alone.
 
 The watched signals are blocked in nxuskit-cli and taken one at a time with
 ``sigwaitinfo``, SIGCHLD among them, so none is missed while the command starts; the
