@@ -24,6 +24,7 @@ sys.path.insert(0, str(HERE))
 import aio_resolves  # noqa: E402
 import clients  # noqa: E402
 import harness  # noqa: E402
+import token_process  # noqa: E402
 from harness import AgentClient, applied, latencies, percentile, spread  # noqa: E402
 
 Row = tuple[str, str, str, str, str, bool | None]  # figure, ours, baseline, ratio, target, met
@@ -374,6 +375,7 @@ def main() -> int:
                     1.5,
                 )
             )
+            rows += token_process.token_rows(box, cli, runs)
         finally:
             harness.stop(daemon)
     rows += keyring_rows(rounds, 20, runs)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from nxuskit.client import Client
-from nxuskit_cli import daemon, provider, store
+from nxuskit_cli import bridges, daemon, provider, store
 from nxuskit_cli.options import SocketOption
 from nxuskit_cli.output import EXIT_HELP
 
@@ -33,6 +33,7 @@ app = typer.Typer(
 app.add_typer(provider.app, name="provider")
 app.add_typer(daemon.app, name="daemon")
 app.add_typer(store.app, name="store")
+bridges.register(app)  # token and run
 
 
 def _version(value: bool) -> None:
