@@ -1,0 +1,142 @@
+"""The audit trail: what nxuskitd records of each credential access, and reading it back.
+
+nxuskitd appends one JSON object per line (the fields of ``answers.AuditEntry``) to
+``audit.jsonl`` in the state directory (``log_path()``): the file is 0600 in
+a 0700 directory. Past ``MAX_BYTES`` the file is rotated (``audit.jsonl`` becomes
+``audit.jsonl.1``, ``.1`` becomes ``.2``, ...) and ``GENERATIONS`` old files are kept.
+Entries are written in the order they happened: newest last.
+
+What is recorded: every call of a method in ``RECORDED`` (each hands out or changes a
+credential), and the end of each OAuth login (method ``LOGIN``), whether it worked
+(``result`` "ok") or not (the error's kind: ``not_authenticated``, ``permission_denied``,
+...). Never a secret or a token; a provider name that may be a key typed in the wrong
+place is written as ``HIDDEN``.
+
+``read`` reads the files (nxuskitd does for ``audit.query``; the CLI does itself when no
+daemon runs); ``audit_query`` asks the daemon. Standard library only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from nxuskit import protocol, registry
+from nxuskit.answers import AuditEntry, AuditTrail
+from nxuskit.errors import InvalidArgument, ProtocolError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from nxuskit.registry import Registry
+
+FILE_NAME = "audit.jsonl"
+MAX_BYTES = 1024 * 1024
+"""The size past which the daemon starts a new file (its ``--audit-max-bytes``)."""
+GENERATIONS = 3
+"""How many rotated files are kept besides the current one (``.1`` is the newest)."""
+
+OK = "ok"
+"""An entry's ``result`` when the call succeeded (else the error's kind)."""
+LOGIN = "auth.login"
+"""The ``method`` of an entry for an OAuth login that ended (begun by auth.login_start)."""
+HIDDEN = "(hidden)"
+"""Written instead of a provider name that may be a key typed in the wrong place."""
+
+RECORDED = frozenset(
+    (protocol.RESOLVE, protocol.SET_CREDENTIAL, protocol.REMOVE_CREDENTIAL,
+     protocol.LOGIN_START, protocol.LOGOUT, protocol.REPORT_INVALID, protocol.STORE_MIGRATE)
+)  # fmt: skip
+"""The methods recorded: each hands out, replaces, revokes or deletes a credential
+(auth.login_start ends the previous login). Status, lists and login waits are not."""
+
+
+def files(path: str) -> list[str]:
+    """The log's files, newest first: ``path``, then ``path.1`` ... ``path.GENERATIONS``."""
+    return [path] + [f"{path}.{number}" for number in range(1, GENERATIONS + 1)]
+
+
+def canonical(name: str, known: Registry | None = None) -> str:
+    """The name the log uses for provider ``name``: its registry name when known (an
+    alias finds it), else ``name`` itself (a provider since removed from config.toml).
+
+    Raises InvalidArgument for a name that cannot be a provider's (it may be a key).
+    """
+    reg = known if known is not None else registry.load()
+    spec = reg.find(name)
+    if spec is not None:
+        return spec.name
+    if not registry.plain_name(name):
+        raise InvalidArgument(f"provider: {registry.shown_name(name)} is not a provider name")
+    return registry.normalize_name(name)
+
+
+def read(
+    path: str,
+    provider: str | None = None,
+    since: float | None = None,
+    limit: int = protocol.AUDIT_LIMIT_DEFAULT,
+) -> AuditTrail:
+    """The newest ``limit`` entries of the log at ``path`` for ``provider`` (a canonical
+    name; None: all) at or after ``since`` (Unix time; None: all), oldest first. A line
+    that is not a whole entry (cut short by a crash) is skipped."""
+    needle = None if provider is None else f'"provider":{json.dumps(provider)}'.encode()
+    found: list[AuditEntry] = []
+    for name in files(path):
+        oldest: float | None = None
+        for line in reversed(_lines(name)):
+            if needle is not None and needle not in line:
+                continue
+            entry = _entry(line)
+            if entry is None:
+                continue
+            oldest = entry.time if oldest is None else min(oldest, entry.time)
+            if (since is not None and entry.time < since) or (
+                provider is not None and entry.provider != provider
+            ):
+                continue
+            if len(found) >= limit:
+                found.reverse()
+                return AuditTrail(found, True, path)
+            found.append(entry)
+        if since is not None and oldest is not None and oldest < since:
+            break  # older files hold older entries still
+    found.reverse()
+    return AuditTrail(found, False, path)
+
+
+def _lines(name: str) -> list[bytes]:
+    try:
+        with open(name, "rb") as handle:
+            return handle.read().split(b"\n")
+    except FileNotFoundError:
+        return []
+
+
+def _entry(line: bytes) -> AuditEntry | None:
+    if not line.strip():
+        return None
+    try:
+        return AuditEntry.from_wire(json.loads(line))
+    except (ValueError, ProtocolError):
+        return None
+
+
+def audit_query(
+    provider: str | None = None, since: float | None = None, limit: int | None = None
+) -> AuditTrail:
+    """The daemon's audit trail (``audit.query``): the newest ``limit`` entries (default
+    ``protocol.AUDIT_LIMIT_DEFAULT``) for ``provider`` (None: all) since ``since`` (Unix
+    time), oldest first. Starts the daemon if allowed; ``read`` reads the file itself.
+
+    Raises InvalidArgument, DaemonUnavailable, VersionMismatch.
+    """
+    from nxuskit.client import default_client
+
+    return default_client().audit_query(provider, since, limit)
+
+
+def log_path() -> str:
+    """Where this user's daemon writes its audit log by default."""
+    from nxuskit import paths
+
+    return os.path.join(paths.state_dir(), FILE_NAME)

@@ -1,0 +1,109 @@
+"""The audit log's file: opened private, appended to, rotated by size (writer thread only).
+
+``AuditFile.write`` appends lines to ``audit.jsonl`` (``nxuskit.audit`` describes the
+format): the directory is created 0700 and must be this user's and closed to others
+(as the data directory is); the file is opened with ``O_APPEND | O_NOFOLLOW``, 0600.
+Past ``max_bytes`` the file is rotated (``.1`` ... ``.generations``, the oldest dropped).
+Before each write the path is compared with the open file (one ``stat``): a file that was
+rotated by another daemon sharing the directory, moved or deleted is reopened, so
+entries land in the file that ``audit.jsonl`` names.
+
+Every failure raises ``AuditUnwritable`` with one line saying why; the caller decides
+what that costs (a warning, never a refused request).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from nxuskit import trust
+from nxuskit.errors import PermissionDenied
+
+FIX = "set XDG_STATE_HOME to a directory of your own, or start nxuskitd with --no-audit"
+
+
+class AuditUnwritable(Exception):
+    """The audit log cannot be written now; the message says why (one line)."""
+
+
+class AuditFile:
+    """Appends to one audit log path, rotating it (not thread-safe: one writer thread)."""
+
+    def __init__(self, path: str, max_bytes: int, generations: int) -> None:
+        self.path = path
+        self.max_bytes = max_bytes
+        self.generations = generations
+        self._fd: int | None = None
+        self._torn = False  # the last write may have ended mid-line (a full disk)
+
+    def write(self, data: bytes) -> None:
+        """Append ``data`` (whole lines). Raises AuditUnwritable."""
+        if self._torn:
+            data = b"\n" + data  # end the cut line, so this entry starts a line of its own
+        try:
+            fd = self._ready(len(data))
+            view = memoryview(data)
+            self._torn = True
+            while view:
+                view = view[os.write(fd, view) :]
+            self._torn = False
+        except OSError as exc:
+            self.close()  # reopen on the next write: the disk may have space again
+            raise AuditUnwritable(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        except PermissionDenied as exc:
+            self.close()
+            raise AuditUnwritable(str(exc)) from None
+
+    def close(self) -> None:
+        """Close the file (the next write opens it again)."""
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)
+
+    def _ready(self, incoming: int) -> int:
+        """The open file, reopened when the path names another one now, rotated first
+        when ``incoming`` more bytes would take it past ``max_bytes``."""
+        if self._fd is not None and not self._still_ours(self._fd):
+            self.close()
+        if self._fd is None:
+            self._fd = self._open()
+        size = os.fstat(self._fd).st_size
+        if size and size + incoming > self.max_bytes:
+            self._rotate()
+            self.close()
+            self._fd = self._open()
+        return self._fd
+
+    def _still_ours(self, fd: int) -> bool:
+        try:
+            named = os.stat(self.path)
+        except FileNotFoundError:
+            return False
+        mine = os.fstat(fd)
+        return (named.st_dev, named.st_ino) == (mine.st_dev, mine.st_ino)
+
+    def _open(self) -> int:
+        directory = os.path.dirname(self.path)
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        trust.check_private_directory(directory, fix=FIX)
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+        fd = os.open(self.path, flags, 0o600)
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
+            os.close(fd)
+            raise PermissionDenied(f"{self.path} is not a file of yours: move it away")
+        if stat.S_IMODE(st.st_mode) & 0o077:
+            os.fchmod(fd, 0o600)  # our own file in our own private directory: tighten it
+        return fd
+
+    def _rotate(self) -> None:
+        """``path`` becomes ``path.1``, ``.1`` becomes ``.2``..., the oldest is dropped."""
+        for number in range(self.generations, 0, -1):
+            older = f"{self.path}.{number - 1}" if number > 1 else self.path
+            try:
+                os.replace(older, f"{self.path}.{number}")
+            except FileNotFoundError:
+                continue
+        if self.generations == 0:
+            os.unlink(self.path)
