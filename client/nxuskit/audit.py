@@ -70,6 +70,17 @@ def canonical(name: str, known: Registry | None = None) -> str:
     return registry.normalize_name(name)
 
 
+def check_limit(limit: int | None) -> int:
+    """``limit`` (None: the default) when it is one ``audit.query`` takes.
+
+    Raises InvalidArgument naming the range.
+    """
+    count = protocol.AUDIT_LIMIT_DEFAULT if limit is None else limit
+    if isinstance(count, bool) or not 1 <= count <= protocol.AUDIT_LIMIT_MAX:
+        raise InvalidArgument(f"limit: between 1 and {protocol.AUDIT_LIMIT_MAX}, not {count}")
+    return count
+
+
 def read(
     path: str,
     provider: str | None = None,

@@ -31,7 +31,6 @@ import msgspec
 
 from nxuskit import audit, protocol
 from nxuskit.answers import AuditTrail
-from nxuskit.errors import InvalidArgument
 from nxuskit.registry import Registry
 from nxuskitd.audit_file import AuditFile, AuditUnwritable
 from nxuskitd.peer import CURRENT
@@ -126,9 +125,7 @@ class AuditLog:
         self, registry: Registry, provider: str | None, since: float | None, limit: int | None
     ) -> AuditTrail:
         """``audit.query``: what is recorded so far (queued entries written first)."""
-        count = protocol.AUDIT_LIMIT_DEFAULT if limit is None else limit
-        if not 1 <= count <= protocol.AUDIT_LIMIT_MAX:
-            raise InvalidArgument(f"limit: between 1 and {protocol.AUDIT_LIMIT_MAX}, not {count}")
+        count = audit.check_limit(limit)
         name = None if provider is None else audit.canonical(provider, registry)
         path = self.path
         if path is None:
@@ -175,8 +172,7 @@ class AuditLog:
     def _write(self, entries: list[Entry]) -> None:
         """Append ``entries`` (none: just open the file); a failure drops them, logged."""
         assert self._file is not None
-        data = b"".join(msgspec.json.encode(dict(zip(_FIELDS, e, strict=True))) + b"\n"
-                        for e in entries)  # fmt: skip
+        data = b"".join(_line(entry) for entry in entries)
         try:
             self._file.write(data)
         except AuditUnwritable as problem:
@@ -187,6 +183,12 @@ class AuditLog:
         if self.problem is not None:
             self.problem = None
             self._warnings.recovered(f"audit log: writing {self._file.path} again")
+
+
+def _line(entry: Entry) -> bytes:
+    fields = dict(zip(_FIELDS, entry, strict=True))
+    fields["time"] = round(entry[0], 3)
+    return msgspec.json.encode(fields) + b"\n"
 
 
 def _last_uses(path: str) -> dict[str, float]:
