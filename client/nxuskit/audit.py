@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 
 from nxuskit import protocol, registry
 from nxuskit.answers import AuditEntry, AuditTrail
-from nxuskit.errors import InvalidArgument, ProtocolError
+from nxuskit.errors import InvalidArgument, PermissionDenied, ProtocolError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -116,11 +117,28 @@ def read(
 
 
 def _lines(name: str) -> list[bytes]:
+    return read_file(name).split(b"\n")
+
+
+def read_file(name: str) -> bytes:
+    """The bytes of one of the log's files (b"" when it does not exist).
+
+    Raises PermissionDenied when it cannot be read, or is not a regular file: a FIFO
+    or a symlink put in its place is refused at once, never waited on or followed.
+    """
     try:
-        with open(name, "rb") as handle:
-            return handle.read().split(b"\n")
+        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
     except FileNotFoundError:
-        return []
+        return b""
+    except OSError as exc:
+        raise PermissionDenied(f"cannot read {name}: {exc.strerror}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise PermissionDenied(f"{name} is not a regular file: move it away")
+        with open(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    finally:
+        os.close(fd)
 
 
 def _entry(line: bytes) -> AuditEntry | None:

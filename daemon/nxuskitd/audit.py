@@ -31,6 +31,7 @@ import msgspec
 
 from nxuskit import audit, protocol
 from nxuskit.answers import AuditTrail
+from nxuskit.errors import NxuskitError
 from nxuskit.registry import Registry
 from nxuskitd.audit_file import AuditFile, AuditUnwritable
 from nxuskitd.peer import CURRENT
@@ -172,11 +173,20 @@ class AuditLog:
     def _write(self, entries: list[Entry]) -> None:
         """Append ``entries`` (none: just open the file); a failure drops them, logged."""
         assert self._file is not None
-        data = b"".join(_line(entry) for entry in entries)
+        lines = []
+        for entry in entries:
+            try:
+                lines.append(_line(entry))
+            except Exception:  # a bug: it must cost this entry only, not the writer thread
+                log.exception("audit log: could not encode an entry of %s", entry[1])
+                self._dropped_unwritten += 1
+        data = b"".join(lines)
+        if entries and not data:
+            return
         try:
             self._file.write(data)
         except AuditUnwritable as problem:
-            self._dropped_unwritten += len(entries)
+            self._dropped_unwritten += len(lines)
             self.problem = f"{problem}; entries are being dropped, credentials still served"
             self._warnings.warning(f"audit log: {self.problem}")
             return
@@ -197,9 +207,9 @@ def _last_uses(path: str) -> dict[str, float]:
     found: dict[str, float] = {}
     for name in reversed(audit.files(path)):
         try:
-            with open(name, "rb") as handle:
-                data = handle.read()
-        except OSError:
+            data = audit.read_file(name)
+        except NxuskitError as problem:
+            log.warning("audit log: %s (last uses before this start are not known)", problem)
             continue
         for line in data.split(b"\n"):
             if b'"auth.resolve"' not in line or b'"result":"ok"' not in line:

@@ -27,6 +27,23 @@ class AuditUnwritable(Exception):
     """The audit log cannot be written now; the message says why (one line)."""
 
 
+def make_directory(directory: str) -> None:
+    """Create ``directory`` and its missing parents 0700, whatever the process's umask
+    is at that moment (binding the socket narrows it to 0177 for a while, which would
+    make a directory no one can enter)."""
+    missing = []
+    path = directory
+    while not os.path.lexists(path):
+        missing.append(path)
+        path = os.path.dirname(path)
+    for path in reversed(missing):
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            continue  # made meanwhile: judged by the caller's check
+        os.chmod(path, 0o700)
+
+
 class AuditFile:
     """Appends to one audit log path, rotating it (not thread-safe: one writer thread)."""
 
@@ -85,10 +102,14 @@ class AuditFile:
 
     def _open(self) -> int:
         directory = os.path.dirname(self.path)
-        os.makedirs(directory, mode=0o700, exist_ok=True)
+        make_directory(directory)
         trust.check_private_directory(directory, fix=FIX)
+        if os.path.lexists(self.path) and not stat.S_ISREG(os.lstat(self.path).st_mode):
+            raise PermissionDenied(f"{self.path} is not a regular file: move it away")
+        # O_NONBLOCK: a FIFO put in the file's place fails at once instead of holding the
+        # writer until someone reads it (it makes no difference to a regular file).
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
-        fd = os.open(self.path, flags, 0o600)
+        fd = os.open(self.path, flags | os.O_NONBLOCK, 0o600)
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
             os.close(fd)

@@ -58,7 +58,8 @@ def _recorded(
             trail.record(method, _asked(params, load_registry), None, INTERNAL_ERROR)
             raise
         provider = shown(getattr(answer, "provider", None))
-        trail.record(method, provider, getattr(answer, "source", None), audit.OK)
+        source = getattr(answer, "source", None)  # a Migration's "source" is its old store
+        trail.record(method, provider, source if isinstance(source, str) else None, audit.OK)
         return answer
 
     return call
