@@ -113,9 +113,10 @@ def command(
     ] = protocol.AUDIT_LIMIT_DEFAULT,
     json_output: JsonOption = False,
 ) -> None:
-    """Show who used your credentials: each resolve, set, remove, login, logout and
-    migration nxuskitd recorded, oldest first (newest last), with the process that asked.
+    """Show which processes used your credentials, newest last.
 
+    Each resolve, set, remove, login, logout and store migration nxuskitd recorded, with
+    its result and the process that asked (pid and program; --json has its full path).
     Never a secret is recorded. Never starts nxuskitd: when it is not running, the log
     file ($XDG_STATE_HOME/nxuskit/audit.jsonl) is read directly.
     """

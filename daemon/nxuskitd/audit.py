@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 
 MAX_PENDING = 10_000
 """Entries waiting for the writer beyond this are dropped (and counted)."""
+BATCH_DELAY = 0.05
+"""How long the writer lets entries gather before it writes them (seconds): what a
+``kill -9`` of the daemon can lose."""
 FLUSH_TIMEOUT = 2.0
 """How long ``audit.query`` waits for the writer before it reads what is on disk."""
 NO_LOG = "this nxuskitd keeps no audit log (it was started with --no-audit)"
@@ -154,6 +157,11 @@ class AuditLog:
         self._write([])  # open the file now: a problem is logged at start-up, not later
         while True:
             batch = [self._queue.get()]
+            if isinstance(batch[0], tuple):
+                # Let the entries of a busy moment gather: one wake-up and one write for
+                # all of them. Woken for each, this thread cost a warm resolve about half
+                # again its time, in wake-ups and in the lock the two threads share.
+                time.sleep(BATCH_DELAY)
             while True:  # whatever else is waiting goes in the same write
                 try:
                     batch.append(self._queue.get_nowait())

@@ -2,8 +2,9 @@
 
 1. **Start-up.** Each resource is acquired in turn, and each pushes its own clean-up on
    one exit stack the moment it exists: the socket a service manager handed over, the
-   private socket directory and the instance lock, the store, the bound socket file
-   (unlinked at the end only if still ours), the listener. A failure at any step unwinds
+   private socket directory and the instance lock, the store, the audit trail's writer
+   (its queue written at the end), the bound socket file (unlinked at the end only if
+   still ours), the listener. A failure at any step unwinds
    exactly what was acquired before it.
 2. **Main loop.** ``wire`` has built the parts (credentials, OAuth, daemon state,
    dispatcher, server); the server accepts until a signal, the idle timer or its

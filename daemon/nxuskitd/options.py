@@ -134,7 +134,12 @@ def _parser() -> argparse.ArgumentParser:
         f"{os.path.join(paths.state_dir(), audit.FILE_NAME)})",
     )
     parser.add_argument(
-        "--audit-max-bytes", type=int, default=audit.MAX_BYTES, help=argparse.SUPPRESS
+        "--audit-max-bytes",
+        type=int,
+        default=audit.MAX_BYTES,
+        metavar="BYTES",
+        help=f"start a new audit log file past this size, keeping {audit.GENERATIONS} older "
+        f"ones (default {audit.MAX_BYTES})",
     )
     parser.add_argument(
         "--started-by",
