@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -68,6 +70,25 @@ def test_the_file_is_rotated_keeping_its_generations(tmp_path: Path) -> None:
     ]  # fmt: skip
     assert [e.time for e in audit.read(str(path)).entries] == list(range(4, 11))  # 3 a file
     assert oct(path.parent.stat().st_mode & 0o777) == oct(0o700)
+
+
+@pytest.mark.parametrize("umask", [0o000, 0o177])
+def test_the_file_and_directories_are_private_whatever_the_umask(
+    tmp_path: Path, umask: int
+) -> None:
+    # 0o177 is what binding the socket sets for a moment: a directory made then with
+    # makedirs(0o700) would be 0600, and no one could enter it.
+    path = tmp_path / "state" / "nxuskit" / audit.FILE_NAME
+    previous = os.umask(umask)
+    try:
+        log = AuditFile(str(path), max_bytes=audit.MAX_BYTES, generations=1)
+        log.write(line(1))
+        log.close()
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.parent.parent.stat().st_mode) == 0o700
 
 
 def test_a_file_moved_away_is_started_again(tmp_path: Path) -> None:
