@@ -251,3 +251,13 @@ def test_an_idle_exit_writes_what_was_queued(sandbox: Sandbox, spawn: Any) -> No
         protocol.SET_CREDENTIAL,
         protocol.RESOLVE,
     ]
+
+
+def test_a_clean_stop_writes_what_was_queued(sandbox: Sandbox, daemon: Daemon) -> None:
+    nxuskit.auth_set_credential("openai", SECRET)
+    for _ in range(20):
+        nxuskit.auth_resolve("openai")
+    assert daemon.stop() == 0  # at once: the last entries are still queued for the writer
+    lines = log_file(sandbox).read_text().splitlines()
+    assert len(lines) == 21
+    assert json.loads(lines[-1])["method"] == protocol.RESOLVE
