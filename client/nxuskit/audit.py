@@ -28,6 +28,8 @@ from nxuskit.errors import InvalidArgument, PermissionDenied, ProtocolError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from nxuskit.registry import Registry
 
 FILE_NAME = "audit.jsonl"
@@ -90,30 +92,35 @@ def read(
 ) -> AuditTrail:
     """The newest ``limit`` entries of the log at ``path`` for ``provider`` (a canonical
     name; None: all) at or after ``since`` (Unix time; None: all), oldest first. A line
-    that is not a whole entry (cut short by a crash) is skipped."""
-    needle = None if provider is None else f'"provider":{json.dumps(provider)}'.encode()
+    that is not a whole entry (cut short by a crash) is skipped.
+
+    Raises PermissionDenied when a file of the log cannot be read.
+    """
     found: list[AuditEntry] = []
     for name in files(path):
-        oldest: float | None = None
-        for line in reversed(_lines(name)):
-            if needle is not None and needle not in line:
-                continue
-            entry = _entry(line)
-            if entry is None:
-                continue
-            oldest = entry.time if oldest is None else min(oldest, entry.time)
-            if (since is not None and entry.time < since) or (
-                provider is not None and entry.provider != provider
-            ):
+        oldest = float("inf")
+        for entry in _entries(name, provider):
+            oldest = min(oldest, entry.time)
+            if since is not None and entry.time < since:
                 continue
             if len(found) >= limit:
-                found.reverse()
-                return AuditTrail(found, True, path)
+                return AuditTrail(found[::-1], True, path)
             found.append(entry)
-        if since is not None and oldest is not None and oldest < since:
-            break  # older files hold older entries still
-    found.reverse()
-    return AuditTrail(found, False, path)
+        if since is not None and oldest < since:
+            break  # the older files hold older entries still
+    return AuditTrail(found[::-1], False, path)
+
+
+def _entries(name: str, provider: str | None) -> Iterator[AuditEntry]:
+    """The whole entries of one file, newest first (only ``provider``'s, when given)."""
+    # A cheap test on the bytes first: most lines of a busy log are of other providers.
+    needle = None if provider is None else f'"provider":{json.dumps(provider)}'.encode()
+    for line in reversed(_lines(name)):
+        if needle is not None and needle not in line:
+            continue
+        entry = _entry(line)
+        if entry is not None and (provider is None or entry.provider == provider):
+            yield entry
 
 
 def _lines(name: str) -> list[bytes]:

@@ -156,17 +156,7 @@ class AuditLog:
     def _write_forever(self) -> None:
         self._write([])  # open the file now: a problem is logged at start-up, not later
         while True:
-            batch = [self._queue.get()]
-            if isinstance(batch[0], tuple):
-                # Let the entries of a busy moment gather: one wake-up and one write for
-                # all of them. Woken for each, this thread cost a warm resolve about half
-                # again its time, in wake-ups and in the lock the two threads share.
-                time.sleep(BATCH_DELAY)
-            while True:  # whatever else is waiting goes in the same write
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+            batch = self._next_batch()
             entries = [item for item in batch if isinstance(item, tuple)]
             if entries:
                 self._write(entries)
@@ -174,9 +164,23 @@ class AuditLog:
                 if isinstance(item, threading.Event):
                     item.set()
             if _STOP in batch:
-                if self._file is not None:
-                    self._file.close()
+                assert self._file is not None
+                self._file.close()
                 return
+
+    def _next_batch(self) -> list[Entry | threading.Event | None]:
+        """What the queue holds, once something is in it."""
+        batch = [self._queue.get()]
+        if isinstance(batch[0], tuple):
+            # Let the entries of a busy moment gather: one wake-up and one write for all
+            # of them. Woken for each, this thread cost a warm resolve about half again
+            # its time (bench/audit_cost.py), in wake-ups and in the lock both share.
+            time.sleep(BATCH_DELAY)
+        while True:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                return batch
 
     def _write(self, entries: list[Entry]) -> None:
         """Append ``entries`` (none: just open the file); a failure drops them, logged."""
@@ -188,11 +192,10 @@ class AuditLog:
             except Exception:  # a bug: it must cost this entry only, not the writer thread
                 log.exception("audit log: could not encode an entry of %s", entry[1])
                 self._dropped_unwritten += 1
-        data = b"".join(lines)
-        if entries and not data:
+        if entries and not lines:
             return
         try:
-            self._file.write(data)
+            self._file.write(lines)
         except AuditUnwritable as problem:
             self._dropped_unwritten += len(lines)
             self.problem = f"{problem}; entries are being dropped, credentials still served"

@@ -54,23 +54,36 @@ class AuditFile:
         self._fd: int | None = None
         self._torn = False  # the last write may have ended mid-line (a full disk)
 
-    def write(self, data: bytes) -> None:
-        """Append ``data`` (whole lines). Raises AuditUnwritable."""
-        if self._torn:
-            data = b"\n" + data  # end the cut line, so this entry starts a line of its own
+    def write(self, lines: list[bytes]) -> None:
+        """Append ``lines`` (each a whole line, newline included), rotating between two
+        of them where the file would pass ``max_bytes``; none: just open the file.
+
+        Raises AuditUnwritable.
+        """
         try:
-            fd = self._ready(len(data))
-            view = memoryview(data)
-            self._torn = True
-            while view:
-                view = view[os.write(fd, view) :]
-            self._torn = False
+            self._ready(0)
+            rest = lines
+            while rest:
+                size = self._ready(len(rest[0]))
+                count = _fitting(rest, self.max_bytes - size)
+                self._append(b"".join(rest[:count]))
+                rest = rest[count:]
         except OSError as exc:
             self.close()  # reopen on the next write: the disk may have space again
             raise AuditUnwritable(f"cannot write {self.path}: {exc.strerror or exc}") from None
         except PermissionDenied as exc:
             self.close()
             raise AuditUnwritable(str(exc)) from None
+
+    def _append(self, data: bytes) -> None:
+        assert self._fd is not None
+        if self._torn:
+            data = b"\n" + data  # end the cut line, so this entry starts a line of its own
+        view = memoryview(data)
+        self._torn = True
+        while view:
+            view = view[os.write(self._fd, view) :]
+        self._torn = False
 
     def close(self) -> None:
         """Close the file (the next write opens it again)."""
@@ -79,8 +92,8 @@ class AuditFile:
             os.close(fd)
 
     def _ready(self, incoming: int) -> int:
-        """The open file, reopened when the path names another one now, rotated first
-        when ``incoming`` more bytes would take it past ``max_bytes``."""
+        """The size of the open file, reopened when the path names another one now,
+        rotated first when ``incoming`` more bytes would take it past ``max_bytes``."""
         if self._fd is not None and not self._still_ours(self._fd):
             self.close()
         if self._fd is None:
@@ -90,7 +103,8 @@ class AuditFile:
             self._rotate()
             self.close()
             self._fd = self._open()
-        return self._fd
+            size = 0
+        return size
 
     def _still_ours(self, fd: int) -> bool:
         try:
@@ -128,3 +142,15 @@ class AuditFile:
                 continue
         if self.generations == 0:
             os.unlink(self.path)
+
+
+def _fitting(lines: list[bytes], room: int) -> int:
+    """How many of the first ``lines`` fit in ``room`` bytes (one at least: a line longer
+    than a whole file still goes in, alone)."""
+    count, used = 0, 0
+    for line in lines:
+        used += len(line)
+        if count and used > room:
+            break
+        count += 1
+    return count

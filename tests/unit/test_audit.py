@@ -62,8 +62,9 @@ def test_a_line_cut_short_is_skipped_and_the_rest_read(tmp_path: Path) -> None:
 def test_the_file_is_rotated_keeping_its_generations(tmp_path: Path) -> None:
     path = tmp_path / "nxuskit" / audit.FILE_NAME
     log = AuditFile(str(path), max_bytes=3 * len(line(0)), generations=2)
-    for when in range(1, 11):
-        log.write(line(when))
+    log.write([line(when) for when in range(1, 6)])  # one batch, across two files
+    for when in range(6, 11):
+        log.write([line(when)])
     log.close()
     assert sorted(p.name for p in path.parent.iterdir()) == [
         audit.FILE_NAME, f"{audit.FILE_NAME}.1", f"{audit.FILE_NAME}.2"
@@ -82,7 +83,7 @@ def test_the_file_and_directories_are_private_whatever_the_umask(
     previous = os.umask(umask)
     try:
         log = AuditFile(str(path), max_bytes=audit.MAX_BYTES, generations=1)
-        log.write(line(1))
+        log.write([line(1)])
         log.close()
     finally:
         os.umask(previous)
@@ -94,9 +95,9 @@ def test_the_file_and_directories_are_private_whatever_the_umask(
 def test_a_file_moved_away_is_started_again(tmp_path: Path) -> None:
     path = tmp_path / audit.FILE_NAME
     log = AuditFile(str(path), max_bytes=audit.MAX_BYTES, generations=1)
-    log.write(line(1))
+    log.write([line(1)])
     path.rename(tmp_path / "kept")
-    log.write(line(2))
+    log.write([line(2)])
     log.close()
     assert [e.time for e in audit.read(str(path)).entries] == [2]
 
