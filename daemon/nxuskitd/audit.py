@@ -10,12 +10,13 @@ batches; a slow or full disk holds up that thread only, never the event loop.
 
 What the writer cannot write is dropped, with one WARNING per cause (and a line when
 writing works again); ``problem`` says why, for ``audit.query``. Requests are served
-whatever happens to the log, as Vault's audit device would not (it refuses requests it
-cannot audit): here the credential store is the user's own, and a full disk must not lock
+whatever happens to the log, unlike Vault's audit device, which refuses requests it
+cannot audit: here the credential store is the user's own, and a full disk must not lock
 them out of it. The queue is bounded (``MAX_PENDING``) so a stuck disk cannot eat memory.
 
 ``last_used`` is each provider's last successful resolve that handed out a credential,
-read from the log's files at start-up (so it survives restarts) and kept in memory.
+read from the log's files at start-up (so it survives restarts; about 20 ms of CPU for a
+full log of four 1 MiB files) and kept in memory.
 """
 
 from __future__ import annotations
