@@ -7,14 +7,15 @@ from typing import Annotated
 import typer
 
 from nxuskit.client import Client
-from nxuskit_cli import bridges, daemon, provider, store
+from nxuskit_cli import audit, bridges, daemon, provider, store
 from nxuskit_cli.options import SocketOption
 from nxuskit_cli.output import EXIT_HELP
 
 ENVIRONMENT_HELP = (
     "Environment: NXUSKIT_SOCKET (as --socket); NXUSKIT_TIMEOUT, the seconds to wait for "
     "nxuskitd's answer (default 30; `daemon status` waits 2 at most); NXUSKIT_AUTOSTART=0, "
-    "never start nxuskitd (`provider status`, `daemon status` and `daemon lock` never do)."
+    "never start nxuskitd (`provider status`, `daemon status`, `daemon lock` and `audit` never "
+    "do)."
 )
 
 app = typer.Typer(
@@ -34,6 +35,7 @@ app.add_typer(provider.app, name="provider")
 app.add_typer(daemon.app, name="daemon")
 app.add_typer(store.app, name="store")
 bridges.register(app)  # token and run
+app.command("audit")(audit.command)
 
 
 def _version(value: bool) -> None:

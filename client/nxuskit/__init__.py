@@ -27,6 +27,9 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "StoreInfo": ("nxuskit.answers", "StoreInfo"),
     "store_info": ("nxuskit.store", "store_info"),
     "store_migrate": ("nxuskit.store", "store_migrate"),
+    "AuditEntry": ("nxuskit.answers", "AuditEntry"),
+    "AuditTrail": ("nxuskit.answers", "AuditTrail"),
+    "audit_query": ("nxuskit.audit", "audit_query"),
     "AuthStatus": ("nxuskit.answers", "AuthStatus"),
     "Client": ("nxuskit.client", "Client"),
     "ConfigError": ("nxuskit.errors", "ConfigError"),
@@ -69,6 +72,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from nxuskit.answers import (
+        AuditEntry,
+        AuditTrail,
         AuthStatus,
         LoginResult,
         LoginStart,
@@ -76,6 +81,7 @@ if TYPE_CHECKING:
         Resolution,
         StoreInfo,
     )
+    from nxuskit.audit import audit_query
     from nxuskit.auth import (
         auth_remove_credential,
         auth_resolve,
@@ -132,6 +138,8 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "AuditEntry",
+    "AuditTrail",
     "AuthStatus",
     "Client",
     "ConfigError",
@@ -159,6 +167,7 @@ __all__ = [
     "UnknownProvider",
     "VersionMismatch",
     "__version__",
+    "audit_query",
     "auth_login",
     "auth_login_cancel",
     "auth_login_start",

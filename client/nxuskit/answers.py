@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 __all__ = [
     "RESULTS",
     "Answer",
+    "AuditEntry",
+    "AuditTrail",
     "AuthStatus",
     "CacheInfo",
     "Cancelled",
@@ -130,7 +132,8 @@ class AuthStatus(Answer):
 
     ``status`` is "authenticated", "not_authenticated" or "not_required", or
     "config_invalid" for a wrong config.toml entry (then ``error`` says why); ``source``
-    is the source that would win a resolve now, or None.
+    is the source that would win a resolve now, or None. ``last_used`` is when nxuskitd
+    last handed out this provider's credential (Unix time, from its audit log), or None.
     """
 
     provider: str
@@ -141,6 +144,7 @@ class AuthStatus(Answer):
     expires_at: float | None = None
     display_name: str | None = None
     error: str | None = None
+    last_used: float | None = None
 
     @property
     def authenticated(self) -> bool:
@@ -308,6 +312,32 @@ class Reported(Answer):
     expires_at: float | None
 
 
+class AuditEntry(Answer):
+    """One credential access the daemon recorded (``nxuskit.audit`` says which): when,
+    which method, for which provider, from which ``source``, its ``result`` ("ok" or the
+    error's kind), and the calling process as the kernel named it (``pid``, ``executable``;
+    None where the OS does not say). Never a secret."""
+
+    time: float
+    method: str
+    provider: str | None
+    source: str | None
+    result: str
+    pid: int | None
+    executable: str | None
+
+
+class AuditTrail(Answer):
+    """``audit.query``: the matching entries, oldest first (at most ``limit``, the newest);
+    ``more`` when older matching ones were left out; the log's ``path`` (None: this daemon
+    keeps none); ``problem``: why entries are not being written now, or None."""
+
+    entries: list[AuditEntry]
+    more: bool
+    path: str | None
+    problem: str | None = None
+
+
 RESULTS: dict[str, type[Answer]] = {
     protocol.HELLO: Hello,
     protocol.DAEMON_STATUS: DaemonStatus,
@@ -323,5 +353,6 @@ RESULTS: dict[str, type[Answer]] = {
     protocol.LOGIN_CANCEL: Cancelled,
     protocol.LOGOUT: LoggedOut,
     protocol.REPORT_INVALID: Reported,
+    protocol.AUDIT_QUERY: AuditTrail,
 }
 """The shape of each method's result (every method of ``protocol.PARAMS`` has one)."""

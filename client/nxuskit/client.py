@@ -22,6 +22,7 @@ import time
 
 from nxuskit import precedence, protocol, registry
 from nxuskit.answers import (
+    AuditTrail,
     Cancelled,
     DaemonStatus,
     Locked,
@@ -231,6 +232,20 @@ class Client(Channel):
             raise InvalidArgument(f"migrate to {kinds}, not {to!r}")
         result = self.call(protocol.STORE_MIGRATE, {"to": to})
         return Migration.from_wire(result, protocol.STORE_MIGRATE)
+
+    def audit_query(
+        self, provider: str | None = None, since: float | None = None, limit: int | None = None
+    ) -> AuditTrail:
+        """The daemon's audit trail, oldest first (``nxuskit.audit.audit_query``)."""
+        params: dict[str, Any] = {}
+        if provider is not None:
+            params["provider"] = provider
+        if since is not None:
+            params["since"] = float(since)
+        if limit is not None:
+            params["limit"] = limit
+        result = self.call(protocol.AUDIT_QUERY, params)
+        return AuditTrail.from_wire(result, protocol.AUDIT_QUERY)
 
 
 _default: Client | None = None

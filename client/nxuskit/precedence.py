@@ -59,8 +59,10 @@ def status_locally(spec: ProviderSpec, api_key: str | None = None) -> AuthStatus
 
 
 def status_from(spec: ProviderSpec, stored: AuthStatus | None) -> AuthStatus:
-    """The status of ``spec`` given the daemon's ``auth.status`` entry (None: not asked)."""
+    """The status of ``spec`` given the daemon's ``auth.status`` entry (None: not asked).
+    The daemon's ``last_used`` is kept whichever source wins now."""
     methods = list(spec.auth_methods)
+    used = stored.last_used if stored is not None else None
     if not spec.requires_auth:
         return AuthStatus(
             spec.name, protocol.NOT_REQUIRED, None, methods, display_name=spec.display_name
@@ -73,6 +75,7 @@ def status_from(spec: ProviderSpec, stored: AuthStatus | None) -> AuthStatus:
             methods,
             protocol.API_KEY,
             display_name=spec.display_name,
+            last_used=used,
         )
     if stored is not None and stored.status == protocol.AUTHENTICATED:
         return AuthStatus(
@@ -83,9 +86,15 @@ def status_from(spec: ProviderSpec, stored: AuthStatus | None) -> AuthStatus:
             stored.auth_method,
             stored.expires_at,
             spec.display_name,
+            last_used=used,
         )
     return AuthStatus(
-        spec.name, protocol.NOT_AUTHENTICATED, None, methods, display_name=spec.display_name
+        spec.name,
+        protocol.NOT_AUTHENTICATED,
+        None,
+        methods,
+        display_name=spec.display_name,
+        last_used=used,
     )
 
 

@@ -45,6 +45,7 @@ LOGIN_WAIT = "auth.login_wait"
 LOGIN_CANCEL = "auth.login_cancel"
 LOGOUT = "auth.logout"
 REPORT_INVALID = "auth.report_invalid"
+AUDIT_QUERY = "audit.query"
 
 LOGIN_WAIT_MAX = 20.0
 """The longest one ``auth.login_wait`` call blocks (seconds), well inside client timeouts."""
@@ -54,6 +55,12 @@ LOGIN_TIMEOUT_DEFAULT = 300.0
 
 LOGIN_TIMEOUT_MAX = 3600.0
 """The longest login ``auth.login_start`` accepts (seconds)."""
+
+AUDIT_LIMIT_DEFAULT = 100
+"""How many entries ``audit.query`` answers when it names no ``limit`` (the newest)."""
+
+AUDIT_LIMIT_MAX = 10_000
+"""The most entries one ``audit.query`` answers."""
 
 PARAMS: dict[str, tuple[dict[str, type], dict[str, type]]] = {
     # method: ({required param: JSON type}, {optional param: JSON type})
@@ -71,12 +78,13 @@ PARAMS: dict[str, tuple[dict[str, type], dict[str, type]]] = {
     LOGIN_CANCEL: ({"login_id": str}, {}),
     LOGOUT: ({"provider": str}, {}),
     REPORT_INVALID: ({"provider": str}, {"token_sha256": str}),
+    AUDIT_QUERY: ({}, {"provider": str, "since": float, "limit": int}),
 }
 """Every method and its named parameters (positional params are refused with -32602)."""
 
 RETRY_SAFE = frozenset(
     (HELLO, DAEMON_STATUS, RESOLVE, STATUS, SET_CREDENTIAL, REMOVE_CREDENTIAL, PROVIDER_LIST,
-     DAEMON_LOCK, STORE_MIGRATE, LOGIN_WAIT, LOGIN_CANCEL, LOGOUT)
+     DAEMON_LOCK, STORE_MIGRATE, LOGIN_WAIT, LOGIN_CANCEL, LOGOUT, AUDIT_QUERY)
 )  # fmt: skip
 """Methods a client may send again when the connection closed before their answer came:
 running them twice leaves the same state (a second remove reports ``removed: false``).

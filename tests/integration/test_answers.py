@@ -116,4 +116,6 @@ def test_every_method_answers_with_its_shape(
         check.call(protocol.DAEMON_STATUS)  # logins: one running, one finished
         check.call(protocol.LOGIN_CANCEL, {"login_id": again.login_id})
         check.call(protocol.LOGOUT, {"provider": "acme"})
+        trail = check.call(protocol.AUDIT_QUERY, {"provider": "acme", "limit": 100})
+        assert trail.entries  # so that the entries' fields are checked too
     assert check.called == set(protocol.PARAMS)
