@@ -47,8 +47,9 @@ def anyio_backend() -> str:
 def autostarted(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """The daemons the client autostarts in this test (file store); stopped and waited for
-    at teardown, so no Popen is left to warn that its process still runs."""
+    """The processes the client starts in this test (file store): each exits once its
+    daemon serves (in a process of its own, reaped by the sandbox); any still running at
+    teardown is stopped and waited for, so no Popen is left to warn."""
     children: list[subprocess.Popen[bytes]] = []
     real_spawn = autostart._spawn
 
@@ -158,7 +159,7 @@ async def test_a_daemon_killed_midway_is_restarted_and_every_task_gets_the_key(
     assert secrets == {"sk-survives-restart"}
     assert first.process.wait(10) == -signal.SIGKILL
     assert second["pid"] != first.process.pid
-    assert [child.pid for child in autostarted] == [second["pid"]]  # exactly one new daemon
+    assert len(autostarted) == 1  # exactly one new daemon was started
     assert nxuskitd_pids(sandbox) == [second["pid"]]
 
 
@@ -245,7 +246,7 @@ async def test_autostart_runs_in_a_worker_thread_once_for_all_tasks(
     assert starts == [False]  # started once for the 50 tasks, and not on the loop's thread
     assert {a.secret for a in answers} == {"sk-autostarted"}
     assert len(autostarted) == 1
-    assert nxuskitd_pids(sandbox) == [autostarted[0].pid]
+    assert len(nxuskitd_pids(sandbox)) == 1  # the daemon left the process the client started
 
 
 _LEFT_OPEN = """
