@@ -99,6 +99,8 @@ class Bao:
 
     def health(self) -> dict[str, Any] | None:
         """``/v1/sys/health`` (any status code), or None when nothing answers."""
+        if self.ca_file is not None and not self.ca_file.exists():
+            return None  # a -dev-tls server writes its CA once it starts
         context = ssl.create_default_context(cafile=str(self.ca_file)) if self.ca_file else None
         url = f"{self.address}/v1/sys/health?standbyok=true&sealedcode=200&uninitcode=200"
         try:
@@ -207,6 +209,7 @@ def start_dev_server(root: Path, tls: bool = False) -> Bao:
         argv = ["-dev", f"-dev-root-token-id={server.token}", "-dev-no-store-token",
                 f"-dev-listen-address=127.0.0.1:{port}"]  # fmt: skip
         if tls:
+            (root / "tls").mkdir(exist_ok=True)
             argv += ["-dev-tls", f"-dev-tls-cert-dir={root / 'tls'}"]
         server.start(*argv)
         try:
@@ -218,3 +221,38 @@ def start_dev_server(root: Path, tls: bool = False) -> Bao:
             raise
         return server
     raise AssertionError("could not start bao server -dev on a free port")
+
+
+def toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return json.dumps(value)  # strings and lists of strings: TOML reads JSON's form
+
+
+def team_table(address: str | list[str], **fields: object) -> str:
+    """A ``[team]`` table for config.toml."""
+    lines = ["[team]", f"address = {toml_value(address)}"]
+    lines += [f"{key} = {toml_value(value)}" for key, value in fields.items()]
+    return "\n".join(lines) + "\n"
+
+
+def never_shown(secrets: list[str], *texts: str) -> None:
+    """No secret of ``secrets`` appears in any of ``texts`` (logs, outputs, errors)."""
+    for secret in secrets:
+        assert len(secret) >= 8
+        for text in texts:
+            assert secret not in text
+
+
+def audited(audit_log: Path, path: str) -> int:
+    """How many requests to ``path`` the audit log answered."""
+    if not audit_log.exists():
+        return 0
+    count = 0
+    for line in audit_log.read_text().splitlines():
+        entry = json.loads(line)
+        if entry.get("type") == "response" and entry.get("request", {}).get("path") == path:
+            count += 1
+    return count

@@ -275,16 +275,17 @@ class TeamSession:
     async def discard(self) -> bool:
         """``team logout``: delete the stored credential, revoke a token the daemon logged
         in for (a person's token is theirs to revoke), forget it; whether one was stored."""
+        # Deleted first: keep_fresh, woken by the change, must find nothing to log in with.
+        removed = await self.store.delete_record(TOKEN_NAME)
+        removed = await self.store.delete_record(SECRET_ID_NAME) or removed
         token = self._token
+        self.problem = self.not_authenticated("logged out")
         self._set(None)
         if token is not None and token.own:
             try:
                 await self.run(self.vault.revoke, token.value)
             except NxuskitError as error:
                 log.info("team: could not revoke the AppRole token at logout: %s", error.message)
-        removed = await self.store.delete_record(TOKEN_NAME)
-        removed = await self.store.delete_record(SECRET_ID_NAME) or removed
-        self.problem = self.not_authenticated("logged out")
         return removed
 
     async def check(self) -> TokenInfo:
