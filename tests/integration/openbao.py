@@ -104,7 +104,7 @@ class Bao:
         context = ssl.create_default_context(cafile=str(self.ca_file)) if self.ca_file else None
         url = f"{self.address}/v1/sys/health?standbyok=true&sealedcode=200&uninitcode=200"
         try:
-            with urllib.request.urlopen(url, timeout=2, context=context) as answer:  # noqa: S310
+            with urllib.request.urlopen(url, timeout=2, context=context) as answer:
                 return json.loads(answer.read())  # type: ignore[no-any-return]
         except urllib.error.HTTPError as error:
             with contextlib.suppress(ValueError):
