@@ -73,7 +73,7 @@ class TeamService:
     ) -> None:  # fmt: skip
         self.settings = settings
         self.vault = Vault(settings)
-        self.session = TeamSession(settings, self.vault, store, self.run)
+        self.session = TeamSession(settings, self.vault, store, self.run, self._report)
         self.cache = SessionCache(cache_idle, cache_max)  # provider name -> TeamValue
         self.health = Health()
         self.scope: anyio.CancelScope | None = None
@@ -163,6 +163,13 @@ class TeamService:
             f"team: the team store does not answer ({reason}); cached team keys are served "
             f"up to {self.settings.max_stale:g} s past their TTL"
         )
+
+    def _report(self, reason: str | None) -> None:
+        if reason is None:
+            if self.health.reachable is not True:
+                self._up()
+        else:
+            self._down(reason)
 
     def _up(self) -> None:
         self.health = Health(reachable=True)

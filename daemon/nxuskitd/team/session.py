@@ -81,11 +81,20 @@ class Token:
 class TeamSession:
     """The token of one team store, and everything that keeps it valid."""
 
-    def __init__(self, settings: TeamSettings, vault: Vault, store: PersonalStore, run: Runner):
+    def __init__(
+        self,
+        settings: TeamSettings,
+        vault: Vault,
+        store: PersonalStore,
+        run: Runner,
+        report: Callable[[str | None], None],
+    ) -> None:
         self.settings = settings
         self.vault = vault
         self.store = store
         self.run = run
+        self.report = report
+        """Told whether the store answered (None) or why not, by the background work."""
         self.problem: NxuskitError | None = None
         """Why the last attempt to authenticate failed (None: it did not)."""
         self._token: Token | None = None
@@ -126,8 +135,8 @@ class TeamSession:
         """Renew the current token when that still works, else log in again."""
         token = self._token
         now = time.monotonic()
-        if token is not None and not token.expired(now):
-            if not self._renewal_due(token, now):
+        if token is not None:
+            if not token.expired(now) and not self._renewal_due(token, now):
                 return token  # another caller renewed it while this one queued
             if token.info.renewable:
                 try:
@@ -316,9 +325,10 @@ class TeamSession:
                     await self.token()
                 else:
                     await self._renew_when_due(token, changed)
+                self.report(None)
                 backoff = 1.0
             except TeamUnreachable as error:
-                self._failures.warning(f"team: {error.message}")
+                self.report(error.message)
                 with anyio.move_on_after(backoff):
                     await changed.wait()
                 backoff = min(backoff * 2, 30.0)
