@@ -16,13 +16,21 @@ import signal
 import socket
 import ssl
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
 
+from nxuskit.client import Client
+from nxuskit.errors import NxuskitError
+
 BAO_ENV_PREFIXES = ("BAO_", "VAULT_")
+COMMAND_WORDS = frozenset(
+    ("kv", "put", "get", "token", "create", "lookup", "operator", "init", "raft",
+     "list-peers", "read", "write", "list")
+)  # fmt: skip
 
 
 def bao_binary() -> str:
@@ -138,7 +146,9 @@ class Bao:
 
     def json(self, *args: str, **options: Any) -> Any:
         """``bao ARGS -format=json``, parsed (options as for ``cli``)."""
-        split = 2 if args[0] in ("kv", "token", "operator", "policy", "auth", "audit") else 1
+        split = 0  # the flag goes after the command's words (`bao operator raft list-peers`)
+        while split < len(args) and args[split] in COMMAND_WORDS:
+            split += 1
         argv = [*args[:split], "-format=json", *args[split:]]
         return json.loads(self.cli(*argv, **options).stdout)
 
@@ -267,3 +277,46 @@ def audited(audit_log: Path, path: str) -> int:
         if entry.get("type") == "response" and entry.get("request", {}).get("path") == path:
             count += 1
     return count
+
+
+class Hammer:
+    """``clients`` threads, each with its own connection, resolving in a loop until
+    stopped (bounded in time and count); every failure and the longest resolve."""
+
+    def __init__(self, clients: int, providers: tuple[str, ...] = ("openai", "groq")) -> None:
+        self.providers = providers
+        self.resolves = 0
+        self.failures: list[str] = []
+        self.longest = 0.0
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._loop, args=(n,)) for n in range(clients)]
+
+    def _loop(self, number: int) -> None:
+        provider = self.providers[number % len(self.providers)]
+        with Client() as client:
+            for _ in range(100_000):
+                if self._stop.is_set():
+                    return
+                began = time.monotonic()
+                try:
+                    resolved = client.auth_resolve(provider)
+                    failure = None if resolved.source == "team" else f"source {resolved.source}"
+                except NxuskitError as error:
+                    failure = f"{type(error).__name__}: {error.message}"
+                spent = time.monotonic() - began
+                with self._lock:
+                    self.resolves += 1
+                    self.longest = max(self.longest, spent)
+                    if failure:
+                        self.failures.append(failure)
+
+    def __enter__(self) -> Hammer:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(60)

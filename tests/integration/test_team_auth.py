@@ -5,21 +5,19 @@ from __future__ import annotations
 
 import json
 import os
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from nxuskit import auth_resolve, daemon_lock
-from nxuskit.client import Client
-from nxuskit.errors import NotAuthenticated, NxuskitError, StoreUnavailable
+from nxuskit.errors import NotAuthenticated, StoreUnavailable
 from tests.conftest import Daemon, Sandbox, run_cli
 from tests.integration.conftest import wait_until
 from tests.integration.openbao import (
     READ_POLICY,
     Bao,
+    Hammer,
     audited,
     free_port,
     never_shown,
@@ -49,49 +47,6 @@ def secret_file(box: Sandbox, secret_id: str, mode: int = 0o600) -> Path:
     path.write_text(secret_id + "\n")
     path.chmod(mode)
     return path
-
-
-class Hammer:
-    """``clients`` threads, each with its own connection, resolving in a loop until
-    stopped (bounded in time and count); every failure and the longest resolve."""
-
-    def __init__(self, clients: int, providers: tuple[str, ...] = ("openai", "groq")) -> None:
-        self.providers = providers
-        self.resolves = 0
-        self.failures: list[str] = []
-        self.longest = 0.0
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._threads = [threading.Thread(target=self._loop, args=(n,)) for n in range(clients)]
-
-    def _loop(self, number: int) -> None:
-        provider = self.providers[number % len(self.providers)]
-        with Client() as client:
-            for _ in range(100_000):
-                if self._stop.is_set():
-                    return
-                began = time.monotonic()
-                try:
-                    resolved = client.auth_resolve(provider)
-                    failure = None if resolved.source == "team" else f"source {resolved.source}"
-                except NxuskitError as error:
-                    failure = f"{type(error).__name__}: {error.message}"
-                spent = time.monotonic() - began
-                with self._lock:
-                    self.resolves += 1
-                    self.longest = max(self.longest, spent)
-                    if failure:
-                        self.failures.append(failure)
-
-    def __enter__(self) -> Hammer:
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(60)
 
 
 def test_approle_logs_in_with_a_private_secret_id_file_or_a_stored_one(

@@ -31,6 +31,7 @@ import requests
 from nxuskit.errors import InvalidArgument, NotAuthenticated, PermissionDenied, StoreUnavailable
 from nxuskitd.team.settings import TeamSettings
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 # urllib3 logs every request line at debug; the daemon's log says what matters itself.
 logging.getLogger("urllib3").setLevel(logging.WARNING)
@@ -204,6 +205,10 @@ class Vault:
             except TeamUnreachable as error:
                 reasons.append(f"{self.settings.addresses[index]}: {error.message}")
                 continue
+            if reasons:
+                log.info(
+                    "team: %s answers (%s)", self.settings.addresses[index], "; ".join(reasons)
+                )
             self._current = index
             return result
         raise TeamUnreachable("; ".join(reasons))
