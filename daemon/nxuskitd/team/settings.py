@@ -225,7 +225,7 @@ def _check_auth(
         if _plain_http(address) and not _loopback(address) and not settings.insecure_http:
             raise error(
                 "address",
-                f"{address} is plain http to another machine: tokens and keys would cross "
+                f"address {address} is plain http to another machine: tokens and keys would cross "
                 "the network unencrypted; use https:// (ca_file for a private CA), or set "
                 "insecure_http = true if this network is yours alone",
             )
