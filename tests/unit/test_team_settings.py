@@ -107,3 +107,16 @@ def test_a_team_that_is_not_a_table_is_refused(tmp_path: Path) -> None:
         settings(tmp_path, 'team = "https://bao.example"\n')
     with pytest.raises(ConfigError, match="needs address"):
         settings(tmp_path, '[team]\nmount = "secret"\n')
+
+
+def test_the_team_credentials_are_kept_under_names_no_provider_can_have(tmp_path: Path) -> None:
+    from nxuskitd.team.session import SECRET_ID_NAME, TOKEN_NAME
+
+    path = tmp_path / "config.toml"
+    path.write_text('[providers.":team-token"]\nenv = "X_API_KEY"\n')
+    path.chmod(0o600)
+    reg = registry.load(str(path))
+    assert ":team-token" in reg.broken  # config.toml cannot define such a provider
+    for name in (TOKEN_NAME, SECRET_ID_NAME):
+        assert reg.find(name) is None
+        assert not registry.plain_name(name)  # never listed among orphans, never echoed
