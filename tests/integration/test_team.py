@@ -18,6 +18,7 @@ from tests.integration.openbao import (
     READ_POLICY,
     WRITE_POLICY,
     Bao,
+    free_port,
     never_shown,
     start_dev_server,
     team_table,
@@ -226,3 +227,26 @@ def test_a_wrong_team_table_costs_only_the_team(sandbox: Sandbox, daemon: Daemon
     assert done.returncode == 9
     assert "unknown field 'cache_tll'" in done.stderr
     assert stat.S_IMODE(sandbox.config_file.stat().st_mode) & 0o002 == 0
+
+
+def test_plain_http_to_another_host_needs_insecure_http_and_status_shows_it(
+    sandbox: Sandbox, daemon: Daemon
+) -> None:
+    import socket
+
+    host = socket.gethostname()  # a name, not a loopback literal: "another host" to the rule
+    addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    if not addresses or not all(a.startswith("127.") or a == "::1" for a in addresses):
+        pytest.skip(f"{host} does not resolve to loopback here: no safe address to use")
+    address = f"http://{host}:{free_port()}"  # nothing listens: the traffic stays here
+    sandbox.write_config(team_table(address))
+    refused = run_cli(sandbox, "team", "status")
+    assert refused.returncode == 9
+    assert "is plain http to another machine" in refused.stderr
+    sandbox.write_config(team_table(address, insecure_http=True))
+    footer = " ".join(run_cli(sandbox, "provider", "status").stdout.split())
+    assert f"team: {address} (token auth, plain http (insecure_http = true))" in footer
+    with Client() as client:
+        status = client.daemon_status()
+    assert status.team is not None
+    assert status.team.insecure is True
