@@ -111,8 +111,15 @@ class TeamSlot:
             self._problem = error
             log.warning("config: %s (team keys are not served)", error.message)
             return
-        from nxuskitd.team.service import TeamService
-
+        try:
+            from nxuskitd.team.service import TeamService
+        except ImportError as exc:  # an install without the daemon extra's hvac
+            self._problem = ConfigError(
+                f"{settings.source}: [team] needs {exc.name or 'hvac'}, which is not "
+                "installed: pip install 'nxuskit[daemon]'"
+            )
+            log.warning("config: %s", self._problem.message)
+            return
         self._service = TeamService(settings, self._store, *self._limits)
         insecure = " (plain http allowed by insecure_http)" if settings.insecure else ""
         log.info(
