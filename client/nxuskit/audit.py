@@ -47,10 +47,12 @@ HIDDEN = "(hidden)"
 
 RECORDED = frozenset(
     (protocol.RESOLVE, protocol.SET_CREDENTIAL, protocol.REMOVE_CREDENTIAL,
-     protocol.LOGIN_START, protocol.LOGOUT, protocol.REPORT_INVALID, protocol.STORE_MIGRATE)
+     protocol.LOGIN_START, protocol.LOGOUT, protocol.REPORT_INVALID, protocol.STORE_MIGRATE,
+     protocol.TEAM_LOGIN, protocol.TEAM_LOGOUT, protocol.TEAM_SET_CREDENTIAL)
 )  # fmt: skip
 """The methods recorded: each hands out, replaces, revokes or deletes a credential
-(auth.login_start ends the previous login). Status, lists and login waits are not."""
+(auth.login_start ends the previous login; the team methods give or take the daemon's
+team credential, or write a team key). Status, lists and login waits are not."""
 
 
 def files(path: str) -> list[str]:

@@ -28,6 +28,7 @@
     registry_answers  the provider registry as provider.list and auth.status send it
     data_directory the private data directory (file store, OAuth locks)
     oauth/         logins, logout, refresh (see its own map)
+    team/          keys from a team's OpenBao or Vault behind the personal store (its map)
     ratelimit      log lines outsiders can repeat, kept to a few
     logs           the log's format (journald or timestamps)
     system         the platform seam: peers, file locks, hardening, signals

@@ -189,6 +189,7 @@ async def _main_loop(
         tasks.start_soon(notifier.keep_watchdog)
         tasks.start_soon(daemon.credentials.expire_forever)
         tasks.start_soon(daemon.oauth.run)
+        tasks.start_soon(daemon.credentials.team.run)  # token renewal, when [team] is set
         if config.idle_exit is not None:
             tasks.start_soon(_exit_when_idle, server, daemon.oauth.busy, config.idle_exit)
 

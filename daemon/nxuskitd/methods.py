@@ -22,6 +22,7 @@ from nxuskitd.credentials import CredentialService
 from nxuskitd.dispatch import Handler
 from nxuskitd.oauth import OAuthManager
 from nxuskitd.oauth.methods import oauth_handlers
+from nxuskitd.team.methods import team_handlers
 
 
 class MissingHandler(Exception):
@@ -43,7 +44,8 @@ class DaemonState:
         return Hello(protocol.PROTOCOL_VERSION, __version__, os.getpid(), service.store_info())
 
     def status(self, service: CredentialService, oauth: OAuthManager) -> DaemonStatus:
-        """Everything ``nxuskit-cli daemon status`` shows."""
+        """Everything ``nxuskit-cli daemon status`` shows (the team store as the daemon
+        last saw it: this never asks it)."""
         return DaemonStatus(
             protocol.PROTOCOL_VERSION,
             __version__,
@@ -56,6 +58,7 @@ class DaemonState:
             cache=service.cache_info(),
             idle_exit=self.idle_exit,
             logins=oauth.counts(),
+            team=service.team.info(service.load_registry()),
         )
 
 
@@ -119,6 +122,7 @@ def handlers(
         protocol.AUDIT_QUERY: audit_query,
     }
     bound.update(oauth_handlers(manager))
+    bound.update(team_handlers(service.team, service.load_registry))
     bound = audited(bound, audit_log, service.load_registry)
     check_complete(bound)
     return bound
