@@ -19,7 +19,7 @@ OAUTH_STAMP  := $(OAUTH_SERVER)/node_modules/.installed
 TS_CLIENT := clients/typescript
 TS_STAMP  := $(TS_CLIENT)/node_modules/.installed
 
-.PHONY: run test bench bench-keyring bench-quick lint typecheck system-deps oauth-server client-typescript dist clean
+.PHONY: run test bench bench-keyring bench-team bench-quick lint typecheck system-deps oauth-server client-typescript dist clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,10 @@ bench: $(STAMP) system-deps
 
 bench-keyring: $(STAMP) system-deps
 	$(PY) bench/keyring_vs_daemon.py
+
+# a team key through nxuskitd vs a direct hvac read, on a real OpenBao (bench/RESULTS-team.md)
+bench-team: $(STAMP)
+	$(PY) bench/team_vs_hvac.py
 
 bench-quick: $(STAMP)
 	$(PY) bench/run.py --quick --output /dev/null

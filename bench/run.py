@@ -20,8 +20,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import aio_resolves  # noqa: E402
+import clients  # noqa: E402
 import harness  # noqa: E402
 import hot_loop  # noqa: E402
+import token_process  # noqa: E402
 from harness import AgentClient, applied, latencies, machine, percentile, render, spread  # noqa: E402
 
 Row = tuple[str, str, str, str, str, bool | None]  # figure, ours, baseline, ratio, target, met
@@ -325,6 +328,7 @@ def main() -> int:
                 rows += hot_loop.hot_loop_rows(box, agent, (daemon.pid, agent_pid), hot, rounds)
                 for workers in (8, 64):
                     rows.append(throughput(box, agent, workers, duration, 1 if quick else 3))
+                rows += clients.client_rows(box, agent, 1 if quick else 3, calls)
             rows.append(
                 process_ratio(
                     box,
@@ -345,11 +349,13 @@ def main() -> int:
                     1.5,
                 )
             )
+            rows += token_process.token_rows(box, cli, runs)
             rows.append(hot_loop.first_resolve_row(box, runs))
         finally:
             harness.stop(daemon)
     rows += keyring_rows(rounds, 20, runs)
     rows += scaling(rounds, calls)
+    rows += aio_resolves.rows(rounds)
 
     table = render(rows, quick)
     if quick:

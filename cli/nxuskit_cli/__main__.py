@@ -2,16 +2,22 @@
 
 Only the standard library and ``nxuskit`` (the client) are imported before the app: so
 that an installation without the ``cli`` extra says what to install in one line.
+
+``nxuskit-cli token PROVIDER`` runs at every start of the tools that use it as a key
+helper, so exactly that spelling (``[--socket PATH] token PROVIDER``) is answered by
+``nxuskit_cli.token`` with the standard-library client, before typer (~40 ms) is
+imported; every other spelling, ``token --help`` included, goes through typer. Errors
+of both ways end in ``main``'s handlers: the same line, the same exit status. This
+module itself imports nothing slow (``typing``, ``signal``) for the same reason.
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import sys
-from typing import NoReturn
 
 from nxuskit.errors import NxuskitError
+from nxuskit_cli import token
 from nxuskit_cli.output import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -19,6 +25,10 @@ from nxuskit_cli.output import (
     error_line,
     exit_code,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 CLI_DEPENDENCIES = ("typer", "rich")
 """What the ``cli`` extra installs for the command line itself."""
@@ -38,6 +48,8 @@ def _broken_pipe() -> NoReturn:
     git and gh do, without a word, killed by SIGPIPE (the shell shows 141). Python ignores
     SIGPIPE, so the default is restored first; stdout goes to /dev/null so that the flush
     at exit cannot fail again."""
+    import signal
+
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.__stdout__.fileno() if sys.__stdout__ is not None else 1)
     if hasattr(signal, "SIGPIPE"):  # not on Windows
@@ -75,7 +87,8 @@ def _run() -> None:
 def main() -> None:
     """Run nxuskit-cli and exit with its status."""
     try:
-        _run()
+        if not token.answer_fast(sys.argv[1:]):
+            _run()
     except NxuskitError as error:  # every command lets these through to here
         print(error_line(error), file=sys.stderr)
         sys.exit(exit_code(error))

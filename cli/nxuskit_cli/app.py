@@ -7,14 +7,15 @@ from typing import Annotated
 import typer
 
 from nxuskit.client import Client
-from nxuskit_cli import daemon, provider, store
+from nxuskit_cli import audit, bridges, daemon, provider, store, team
 from nxuskit_cli.options import SocketOption
 from nxuskit_cli.output import EXIT_HELP
 
 ENVIRONMENT_HELP = (
     "Environment: NXUSKIT_SOCKET (as --socket); NXUSKIT_TIMEOUT, the seconds to wait for "
     "nxuskitd's answer (default 30; `daemon status` waits 2 at most); NXUSKIT_AUTOSTART=0, "
-    "never start nxuskitd (`provider status`, `daemon status` and `daemon lock` never do)."
+    "never start nxuskitd (`provider status`, `daemon status`, `daemon lock` and `audit` never "
+    "do)."
 )
 
 app = typer.Typer(
@@ -22,7 +23,8 @@ app = typer.Typer(
     help="Manage the LLM provider credentials that nxuskitd keeps for your apps.\n\n"
     "Apps resolve a credential by precedence: an explicit parameter, then the provider's "
     "environment variable (OPENAI_API_KEY, ...), then the store (the OS keyring or a 0600 "
-    "file), which nxuskitd serves over a private Unix socket.\n\n" + ENVIRONMENT_HELP,
+    "file), which nxuskitd serves over a private Unix socket, then the team store "
+    "(OpenBao or Vault) when config.toml has a [team].\n\n" + ENVIRONMENT_HELP,
     epilog=EXIT_HELP,
     no_args_is_help=True,
     add_completion=False,
@@ -33,6 +35,9 @@ app = typer.Typer(
 app.add_typer(provider.app, name="provider")
 app.add_typer(daemon.app, name="daemon")
 app.add_typer(store.app, name="store")
+bridges.register(app)  # token and run
+app.command("audit")(audit.command)
+app.add_typer(team.app, name="team")
 
 
 def _version(value: bool) -> None:

@@ -66,6 +66,10 @@ def status(ctx: typer.Context, json_output: JsonOption = False) -> None:
                 f"idle / {cache.max_lifetime} s, {cache.store_reads} store reads",
             )
         )
+    if info.team is not None:
+        from nxuskit_cli.team import summary
+
+        rows.append(("team", summary(info.team)))
     print(render(None, rows))
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import Any
 
 from nxuskit.errors import (
     ConfigError,
@@ -21,12 +20,29 @@ from nxuskit.errors import (
     VersionMismatch,
 )
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~3 ms at start, and `token` runs at every tool start
+    from typing import Any
+
 
 class ServiceError(NxuskitError):
     """Installing or driving the service failed: no systemd or launchd here, or one of
     their commands (systemctl, launchctl) failed. CLI only; never on the wire."""
 
     kind = "service_error"
+
+
+class CommandNotRunnable(NxuskitError):
+    """``run``'s command was found but cannot run (not executable): exit 126, as in a
+    shell. CLI only; never on the wire."""
+
+    kind = "command_not_runnable"
+
+
+class CommandNotFound(CommandNotRunnable):
+    """``run``'s command was not found: exit 127, as in a shell. CLI only."""
+
+    kind = "command_not_found"
 
 
 EXIT_CODES: dict[int, tuple[type[NxuskitError] | None, str]] = {
@@ -48,6 +64,9 @@ EXIT_CODES: dict[int, tuple[type[NxuskitError] | None, str]] = {
     13: (None, "provider unreachable or unexpected answer (provider verify)"),
     69: (None, "a dependency is missing (pip install 'nxuskit[cli]')"),
     70: (None, "internal error"),
+    # `run` exits with its command's status; these two are its own, as a shell's
+    126: (CommandNotRunnable, "run: the command cannot be run (not executable)"),
+    127: (CommandNotFound, "run: the command was not found"),
     130: (None, "interrupted (Ctrl-C)"),
 }  # fmt: skip
 """Every exit status of nxuskit-cli: the error class it stands for (subclasses use their

@@ -89,6 +89,14 @@ def set_(
         ),
     ] = None,
     json_output: JsonOption = False,
+    team: Annotated[
+        bool,
+        typer.Option(
+            "--team",
+            help="Write the key to the team store (a new version of its secret, where "
+            "its policy allows writes) instead of your personal store.",
+        ),
+    ] = False,
 ) -> None:
     """Store an API key for PROVIDER in the credential store.
 
@@ -97,6 +105,8 @@ def set_(
       nxuskit-cli provider set openai            (prompts, without echo)
 
       pass show openai | nxuskit-cli provider set openai -
+
+      nxuskit-cli provider set --team openai     (for everyone who reads the team store)
     """
     client = client_of(ctx)
     registry = client.load_registry()
@@ -107,6 +117,11 @@ def set_(
         )
     name = registry.get(provider).name
     key = api_key if api_key not in (None, STDIN) else _read_key(name)
+    if team:
+        _set_team(client, name, key, json_output)
+        if api_key not in (None, STDIN):
+            _argv_note(name)
+        return
     replaced = client.auth_set_credential(name, key).replaced  # None: an older daemon
     if json_output:
         print_json({"provider": name, "stored": True, "replaced": replaced})
@@ -117,6 +132,17 @@ def set_(
     if api_key not in (None, STDIN):
         _argv_note(name)
     _env_note(client, name)
+
+
+def _set_team(client: Client, name: str, key: str, json_output: bool) -> None:
+    written = client.team_set_credential(name, key)
+    if json_output:
+        print_json(written)
+    else:
+        print(
+            f"Wrote the API key for {name} to the team store: {written.path}, "
+            f"version {written.version} ({written.address})."
+        )
 
 
 def _argv_note(provider: str) -> None:

@@ -90,6 +90,10 @@ def _show(report: StatusReport, broken: list[dict[str, Any]], json_output: bool)
     print(_table(report.statuses, broken))
     if report.store is not None:
         print(footer("store: ", report.store.summary))
+    if report.team is not None:
+        from nxuskit_cli.team import summary
+
+        print(footer("team: ", summary(report.team)))
     if report.orphans:
         print(_orphans_footer(report.orphans))
 

@@ -27,6 +27,9 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "StoreInfo": ("nxuskit.answers", "StoreInfo"),
     "store_info": ("nxuskit.store", "store_info"),
     "store_migrate": ("nxuskit.store", "store_migrate"),
+    "AuditEntry": ("nxuskit.answers", "AuditEntry"),
+    "AuditTrail": ("nxuskit.answers", "AuditTrail"),
+    "audit_query": ("nxuskit.audit", "audit_query"),
     "AuthStatus": ("nxuskit.answers", "AuthStatus"),
     "Client": ("nxuskit.client", "Client"),
     "ConfigError": ("nxuskit.errors", "ConfigError"),
@@ -34,6 +37,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "DaemonNotAnswering": ("nxuskit.errors", "DaemonNotAnswering"),
     "DaemonNotRunning": ("nxuskit.errors", "DaemonNotRunning"),
     "DaemonUnavailable": ("nxuskit.errors", "DaemonUnavailable"),
+    "HttpxAuth": ("nxuskit.http_auth", "HttpxAuth"),
     "InvalidArgument": ("nxuskit.errors", "InvalidArgument"),
     "LoginFailed": ("nxuskit.errors", "LoginFailed"),
     "LoginResult": ("nxuskit.answers", "LoginResult"),
@@ -44,6 +48,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "ProtocolError": ("nxuskit.errors", "ProtocolError"),
     "Provider": ("nxuskit.provider", "Provider"),
     "ProviderSpec": ("nxuskit.registry", "ProviderSpec"),
+    "RequestsAuth": ("nxuskit.http_auth", "RequestsAuth"),
     "Resolution": ("nxuskit.answers", "Resolution"),
     "StatusReport": ("nxuskit.precedence", "StatusReport"),
     "StoreUnavailable": ("nxuskit.errors", "StoreUnavailable"),
@@ -67,6 +72,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from nxuskit.answers import (
+        AuditEntry,
+        AuditTrail,
         AuthStatus,
         LoginResult,
         LoginStart,
@@ -74,6 +81,7 @@ if TYPE_CHECKING:
         Resolution,
         StoreInfo,
     )
+    from nxuskit.audit import audit_query
     from nxuskit.auth import (
         auth_remove_credential,
         auth_resolve,
@@ -100,6 +108,7 @@ if TYPE_CHECKING:
         UnknownProvider,
         VersionMismatch,
     )
+    from nxuskit.http_auth import HttpxAuth, RequestsAuth
     from nxuskit.login import (
         auth_login,
         auth_login_cancel,
@@ -129,6 +138,8 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "AuditEntry",
+    "AuditTrail",
     "AuthStatus",
     "Client",
     "ConfigError",
@@ -136,6 +147,7 @@ __all__ = [
     "DaemonNotAnswering",
     "DaemonNotRunning",
     "DaemonUnavailable",
+    "HttpxAuth",
     "InvalidArgument",
     "LoginFailed",
     "LoginResult",
@@ -147,6 +159,7 @@ __all__ = [
     "ProtocolError",
     "Provider",
     "ProviderSpec",
+    "RequestsAuth",
     "Resolution",
     "StatusReport",
     "StoreInfo",
@@ -154,6 +167,7 @@ __all__ = [
     "UnknownProvider",
     "VersionMismatch",
     "__version__",
+    "audit_query",
     "auth_login",
     "auth_login_cancel",
     "auth_login_start",

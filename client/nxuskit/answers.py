@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 __all__ = [
     "RESULTS",
     "Answer",
+    "AuditEntry",
+    "AuditTrail",
     "AuthStatus",
     "CacheInfo",
     "Cancelled",
@@ -41,6 +43,10 @@ __all__ = [
     "Statuses",
     "StoreInfo",
     "Stored",
+    "TeamInfo",
+    "TeamLoggedOut",
+    "TeamOrigin",
+    "TeamStored",
 ]
 
 
@@ -94,6 +100,67 @@ class Logins(Answer):
     finished: int
 
 
+class TeamInfo(Answer):
+    """The team store (OpenBao or Vault, ``[team]`` in config.toml) as nxuskitd sees it.
+
+    ``address`` is the node in use (or the first of ``addresses``); ``path`` is the
+    secret path template with its mount (``secret/nxuskit/{provider}``) and ``field`` the
+    key inside each secret. ``reachable`` and ``authenticated`` are None until the daemon
+    has tried; ``token_ttl`` (seconds left, None: unknown or never expires),
+    ``renewable`` and ``policies`` describe the daemon's token, never show it.
+    ``insecure`` is true when plain http to a non-loopback address was allowed
+    (``insecure_http``). ``warning``: cached keys are served while the store does not
+    answer; ``error``: what stops the team store from serving, with the fix.
+    """
+
+    address: str | None
+    addresses: list[str]
+    path: str
+    field: str
+    auth: str
+    insecure: bool
+    reachable: bool | None
+    authenticated: bool | None
+    token_ttl: float | None
+    renewable: bool | None
+    policies: list[str]
+    cache_ttl: float
+    max_stale: float
+    cached: int
+    warning: str | None = None
+    error: str | None = None
+
+
+class TeamOrigin(Answer):
+    """Where a team credential came from: the node's ``address``, the secret's ``path``
+    (with its mount, as ``bao kv get`` takes it), its ``field`` and ``version``; ``stale``
+    when the team store did not answer and a cached copy was served."""
+
+    address: str
+    path: str
+    field: str
+    version: int | None
+    stale: bool
+
+
+class TeamLoggedOut(Answer):
+    """``team.logout``: whether a team credential was stored (and is now deleted), and
+    how many cached team keys were forgotten."""
+
+    removed: bool
+    forgotten: int
+
+
+class TeamStored(Answer):
+    """``team.set_credential``: the key is written to the team store as a new ``version``
+    of ``path`` at ``address`` (the answer never echoes it)."""
+
+    provider: str
+    address: str
+    path: str
+    version: int
+
+
 class DaemonStatus(Hello):
     """``daemon.status``: hello, plus where it serves, how it was started, and its load."""
 
@@ -104,6 +171,7 @@ class DaemonStatus(Hello):
     cache: CacheInfo | None = None
     idle_exit: float | None = None
     logins: Logins | None = None
+    team: TeamInfo | None = None
 
 
 class Reuse(Answer):
@@ -143,7 +211,9 @@ class AuthStatus(Answer):
 
     ``status`` is "authenticated", "not_authenticated" or "not_required", or
     "config_invalid" for a wrong config.toml entry (then ``error`` says why); ``source``
-    is the source that would win a resolve now, or None.
+    is the source that would win a resolve now, or None. ``last_used`` is when nxuskitd
+    last handed out this provider's credential (Unix time, from its audit log), or None.
+    ``team`` says where a key of the team store came from (``source`` "team"), else None.
     """
 
     provider: str
@@ -154,6 +224,8 @@ class AuthStatus(Answer):
     expires_at: float | None = None
     display_name: str | None = None
     error: str | None = None
+    last_used: float | None = None
+    team: TeamOrigin | None = None
 
     @property
     def authenticated(self) -> bool:
@@ -170,11 +242,12 @@ class AuthStatus(Answer):
 class Statuses(Answer):
     """``auth.status``: one entry per provider asked about, the store, and the names of
     credentials stored for providers the registry no longer knows (absent from older
-    daemons)."""
+    daemons); ``team``, the team store when config.toml has one (else None)."""
 
     providers: list[AuthStatus]
     store: StoreInfo
     orphans: list[str] = []  # noqa: RUF012 - copied per instance by Answer.__init__
+    team: TeamInfo | None = None
 
 
 class Stored(Answer):
@@ -321,6 +394,32 @@ class Reported(Answer):
     expires_at: float | None
 
 
+class AuditEntry(Answer):
+    """One credential access the daemon recorded (``nxuskit.audit`` says which): when,
+    which method, for which provider, from which ``source``, its ``result`` ("ok" or the
+    error's kind), and the calling process as the kernel named it (``pid``, ``executable``;
+    None where the OS does not say). Never a secret."""
+
+    time: float
+    method: str
+    provider: str | None
+    source: str | None
+    result: str
+    pid: int | None
+    executable: str | None
+
+
+class AuditTrail(Answer):
+    """``audit.query``: the matching entries, oldest first (at most ``limit``, the newest);
+    ``more`` when older matching ones were left out; the log's ``path`` (None: this daemon
+    keeps none); ``problem``: why entries are not being written now, or None."""
+
+    entries: list[AuditEntry]
+    more: bool
+    path: str | None
+    problem: str | None = None
+
+
 RESULTS: dict[str, type[Answer]] = {
     protocol.HELLO: Hello,
     protocol.DAEMON_STATUS: DaemonStatus,
@@ -336,5 +435,10 @@ RESULTS: dict[str, type[Answer]] = {
     protocol.LOGIN_CANCEL: Cancelled,
     protocol.LOGOUT: LoggedOut,
     protocol.REPORT_INVALID: Reported,
+    protocol.AUDIT_QUERY: AuditTrail,
+    protocol.TEAM_STATUS: TeamInfo,
+    protocol.TEAM_LOGIN: TeamInfo,
+    protocol.TEAM_LOGOUT: TeamLoggedOut,
+    protocol.TEAM_SET_CREDENTIAL: TeamStored,
 }
 """The shape of each method's result (every method of ``protocol.PARAMS`` has one)."""

@@ -146,6 +146,42 @@ def _spawn(path: str, log: str) -> subprocess.Popen[bytes]:
         os.close(log_fd)
 
 
+_UNWAITED: list[subprocess.Popen[bytes]] = []
+"""Started daemons of an older nxuskitd that does not leave its starter (kept referenced,
+so that no warning is raised about a running child; reaped by subprocess later)."""
+
+
+def _wait_until_serving(child: subprocess.Popen[bytes], path: str, log: str) -> None:
+    """The started process exits 0 once its daemon serves (it continues in a process of
+    its own: nxuskitd's ``system.detach``), or with the daemon's failure."""
+    deadline = time.monotonic() + START_TIMEOUT
+    delay = 0.005
+    while time.monotonic() < deadline:
+        code = child.poll()
+        if code is not None:
+            if code == 0 and answers(path):
+                return
+            detail = _last_line(log)
+            raise DaemonUnavailable(
+                f"nxuskitd exited at start (code {code})"
+                + (f": {detail}" if detail else "")
+                + f"; its log is {log}"
+            )
+        if answers(path):  # its starter exits within milliseconds now; an old one never
+            import subprocess
+
+            try:
+                child.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                _UNWAITED.append(child)
+            return
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
+    raise DaemonUnavailable(
+        f"nxuskitd did not answer at {path} within {START_TIMEOUT:.0f}s; its log is {log}"
+    )
+
+
 def start_daemon(path: str) -> None:
     """Start nxuskitd for ``path`` unless one answers there; return once it answers.
 
@@ -162,23 +198,6 @@ def start_daemon(path: str) -> None:
         log = paths.daemon_log_path()
         os.makedirs(os.path.dirname(log), mode=0o700, exist_ok=True)
         child = _spawn(path, log)
-        deadline = time.monotonic() + START_TIMEOUT
-        delay = 0.005
-        while time.monotonic() < deadline:
-            if answers(path):
-                return
-            code = child.poll()
-            if code is not None:
-                detail = _last_line(log)
-                raise DaemonUnavailable(
-                    f"nxuskitd exited at start (code {code})"
-                    + (f": {detail}" if detail else "")
-                    + f"; its log is {log}"
-                )
-            time.sleep(delay)
-            delay = min(delay * 2, 0.1)
-        raise DaemonUnavailable(
-            f"nxuskitd did not answer at {path} within {START_TIMEOUT:.0f}s; its log is {log}"
-        )
+        _wait_until_serving(child, path, log)
     finally:
         os.close(lock_fd)

@@ -22,6 +22,7 @@ import time
 
 from nxuskit import precedence, protocol, registry
 from nxuskit.answers import (
+    AuditTrail,
     Cancelled,
     DaemonStatus,
     Locked,
@@ -35,6 +36,9 @@ from nxuskit.answers import (
     Statuses,
     Stored,
     StoreInfo,
+    TeamInfo,
+    TeamLoggedOut,
+    TeamStored,
 )
 from nxuskit.channel import Channel
 from nxuskit.precedence import StatusReport
@@ -138,7 +142,7 @@ class Client(Channel):
         result = Statuses.from_wire(self.call(protocol.STATUS, params), protocol.STATUS)
         entries = {entry.provider: entry for entry in result.providers}
         statuses = [precedence.status_from(spec, entries.get(spec.name)) for spec in specs]
-        return StatusReport(statuses, result.store, result.orphans)
+        return StatusReport(statuses, result.store, result.orphans, result.team)
 
     def auth_set_credential(self, provider: str, secret: str) -> Stored:
         """Store ``secret`` as ``provider``'s API key (``nxuskit.auth_set_credential``);
@@ -264,6 +268,51 @@ class Client(Channel):
             raise InvalidArgument(f"migrate to {kinds}, not {to!r}")
         result = self.call(protocol.STORE_MIGRATE, {"to": to})
         return Migration.from_wire(result, protocol.STORE_MIGRATE)
+
+    def audit_query(
+        self, provider: str | None = None, since: float | None = None, limit: int | None = None
+    ) -> AuditTrail:
+        """The daemon's audit trail, oldest first (``nxuskit.audit.audit_query``)."""
+        params: dict[str, Any] = {}
+        if provider is not None:
+            params["provider"] = provider
+        if since is not None:
+            params["since"] = float(since)
+        if limit is not None:
+            params["limit"] = limit
+        result = self.call(protocol.AUDIT_QUERY, params)
+        return AuditTrail.from_wire(result, protocol.AUDIT_QUERY)
+
+    # -- the team store (OpenBao or Vault, ``[team]`` in config.toml) -------------------
+
+    def team_status(self) -> TeamInfo:
+        """The team store as the daemon sees it now: it checks its token (TTL, policies;
+        never the token itself) and whether the store answers."""
+        return TeamInfo.from_wire(self.call(protocol.TEAM_STATUS, {}), protocol.TEAM_STATUS)
+
+    def team_login(self, secret: str) -> TeamInfo:
+        """Give the daemon its team credential: the token (``auth = "token"``) or the
+        AppRole secret_id (``auth = "approle"``); checked with the store, then kept in the
+        personal store, never in config.toml."""
+        from nxuskit.credential import check_secret
+
+        result = self.call(protocol.TEAM_LOGIN, {"secret": check_secret(secret)})
+        return TeamInfo.from_wire(result, protocol.TEAM_LOGIN)
+
+    def team_logout(self) -> TeamLoggedOut:
+        """Delete the stored team credential; the daemon forgets its team token and keys."""
+        result = self.call(protocol.TEAM_LOGOUT, {})
+        return TeamLoggedOut.from_wire(result, protocol.TEAM_LOGOUT)
+
+    def team_set_credential(self, provider: str, secret: str) -> TeamStored:
+        """Write ``secret`` as a new version of ``provider``'s key in the team store
+        (where its policy allows writes)."""
+        from nxuskit.credential import check_secret
+
+        spec = registry.load().get(provider)
+        params = {"provider": spec.name, "secret": check_secret(secret)}
+        result = self.call(protocol.TEAM_SET_CREDENTIAL, params)
+        return TeamStored.from_wire(result, protocol.TEAM_SET_CREDENTIAL)
 
 
 _default: Client | None = None

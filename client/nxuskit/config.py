@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 MAX_BYTES = 1024 * 1024
-TOP_LEVEL = ("providers",)
+TOP_LEVEL = ("providers", "team")
 _NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 _ENV = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PATH = re.compile(r"(/[A-Za-z0-9._~!$&'()*+,;=:@%-]*)+")
@@ -43,12 +43,24 @@ CUSTOM_DEFAULTS: dict[str, Any] = {
 """What a provider that is no built-in has where config.toml says nothing."""
 
 
+class Section:
+    """A top-level table of config.toml that another part reads itself (nxuskitd's
+    ``[team]``): its ``value`` as parsed, and its ``location`` for errors that name the
+    line. The client only carries it."""
+
+    __slots__ = ("location", "value")
+
+    def __init__(self, location: TableLocation, value: object) -> None:
+        self.location = location
+        self.value = value
+
+
 class ConfigFile:
     """What config.toml says, for ``nxuskit.registry`` to build its Registry from:
     ``providers`` (the built-ins merged with the file's), ``broken`` entries, ``warnings``,
-    and ``error`` when the file as a whole is not used."""
+    ``error`` when the file as a whole is not used, and the ``[team]`` table (or None)."""
 
-    __slots__ = ("broken", "error", "providers", "warnings")
+    __slots__ = ("broken", "error", "providers", "team", "warnings")
 
     def __init__(
         self,
@@ -56,11 +68,13 @@ class ConfigFile:
         broken: dict[str, ConfigError] | None = None,
         warnings: list[str] | None = None,
         error: NxuskitError | None = None,
+        team: Section | None = None,
     ) -> None:
         self.providers = providers
         self.broken = broken or {}
         self.warnings = warnings or []
         self.error = error
+        self.team = team
 
 
 def read_config(path: str, builtin: tuple[ProviderSpec, ...]) -> ConfigFile:
@@ -75,7 +89,7 @@ def read_config(path: str, builtin: tuple[ProviderSpec, ...]) -> ConfigFile:
         return ConfigFile(builtin, error=error)
     warnings = [
         f"{where(path, top_level_line(text, key))}: unknown top-level key {key!r} is "
-        "ignored (config.toml holds [providers.NAME] tables)"
+        "ignored (config.toml holds [providers.NAME] tables and a [team] table)"
         for key in document
         if key not in TOP_LEVEL
     ]
@@ -85,7 +99,10 @@ def read_config(path: str, builtin: tuple[ProviderSpec, ...]) -> ConfigFile:
         problem = "'providers' must be a table, like [providers.acme]"
         return ConfigFile(builtin, error=ConfigError(f"{where(path, line)}: {problem}"))
     providers, broken = _merge(path, text, tables, builtin)
-    return ConfigFile(tuple(providers.values()), broken, warnings)
+    team = None
+    if "team" in document:
+        team = Section(TableLocation(path, text, ("team",)), document["team"])
+    return ConfigFile(tuple(providers.values()), broken, warnings, team=team)
 
 
 def _read_trusted(path: str) -> str:

@@ -1,9 +1,10 @@
 """The sources a client applies itself, before the daemon is asked.
 
 Precedence, highest first: the explicit value a caller passes, then the provider's
-environment variable in the calling process, then the daemon's store. The first two
-belong to the caller's process, so they are decided here, without a round trip; only the
-store is asked of the daemon (``Client``). ``StatusReport`` bundles statuses with the
+environment variable in the calling process, then the daemon (its personal store, then
+the team store when config.toml has a ``[team]``). The first two belong to the caller's
+process, so they are decided here, without a round trip; only the stores are asked of
+the daemon (``Client``). ``StatusReport`` bundles statuses with the
 store that answered them.
 """
 
@@ -16,7 +17,7 @@ from nxuskit.answers import AuthStatus, Resolution
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from nxuskit.answers import StoreInfo
+    from nxuskit.answers import StoreInfo, TeamInfo
     from nxuskit.providers import ProviderSpec
 
 
@@ -59,8 +60,10 @@ def status_locally(spec: ProviderSpec, api_key: str | None = None) -> AuthStatus
 
 
 def status_from(spec: ProviderSpec, stored: AuthStatus | None) -> AuthStatus:
-    """The status of ``spec`` given the daemon's ``auth.status`` entry (None: not asked)."""
+    """The status of ``spec`` given the daemon's ``auth.status`` entry (None: not asked).
+    The daemon's ``last_used`` is kept whichever source wins now."""
     methods = list(spec.auth_methods)
+    used = stored.last_used if stored is not None else None
     if not spec.requires_auth:
         return AuthStatus(
             spec.name, protocol.NOT_REQUIRED, None, methods, display_name=spec.display_name
@@ -73,6 +76,7 @@ def status_from(spec: ProviderSpec, stored: AuthStatus | None) -> AuthStatus:
             methods,
             protocol.API_KEY,
             display_name=spec.display_name,
+            last_used=used,
         )
     if stored is not None and stored.status == protocol.AUTHENTICATED:
         return AuthStatus(
@@ -83,31 +87,41 @@ def status_from(spec: ProviderSpec, stored: AuthStatus | None) -> AuthStatus:
             stored.auth_method,
             stored.expires_at,
             spec.display_name,
+            last_used=used,
+            team=stored.team,
         )
     return AuthStatus(
-        spec.name, protocol.NOT_AUTHENTICATED, None, methods, display_name=spec.display_name
+        spec.name,
+        protocol.NOT_AUTHENTICATED,
+        None,
+        methods,
+        display_name=spec.display_name,
+        last_used=used,
     )
 
 
 class StatusReport:
     """``statuses`` of providers, and the daemon's ``store`` (a ``StoreInfo``; None when
-    the daemon was not asked, because the explicit value or the environment decided).
+    the daemon was not asked, because the explicit value or the environment decided);
+    ``team``, the team store as the daemon sees it (a ``TeamInfo``, or None).
 
     ``orphans`` names credentials still stored for providers that config.toml no longer
     defines; ``auth_remove_credential`` takes those exact names.
     """
 
-    __slots__ = ("orphans", "statuses", "store")
+    __slots__ = ("orphans", "statuses", "store", "team")
 
     def __init__(
         self,
         statuses: list[AuthStatus],
         store: StoreInfo | None,
         orphans: list[str] | None = None,
+        team: TeamInfo | None = None,
     ) -> None:
         self.statuses = statuses
         self.store = store
         self.orphans = orphans or []
+        self.team = team
 
     def __repr__(self) -> str:
         return f"StatusReport(statuses={self.statuses!r}, store={self.store!r})"

@@ -45,6 +45,11 @@ LOGIN_WAIT = "auth.login_wait"
 LOGIN_CANCEL = "auth.login_cancel"
 LOGOUT = "auth.logout"
 REPORT_INVALID = "auth.report_invalid"
+AUDIT_QUERY = "audit.query"
+TEAM_STATUS = "team.status"
+TEAM_LOGIN = "team.login"
+TEAM_LOGOUT = "team.logout"
+TEAM_SET_CREDENTIAL = "team.set_credential"
 
 LOGIN_WAIT_MAX = 20.0
 """The longest one ``auth.login_wait`` call blocks (seconds), well inside client timeouts."""
@@ -54,6 +59,12 @@ LOGIN_TIMEOUT_DEFAULT = 300.0
 
 LOGIN_TIMEOUT_MAX = 3600.0
 """The longest login ``auth.login_start`` accepts (seconds)."""
+
+AUDIT_LIMIT_DEFAULT = 100
+"""How many entries ``audit.query`` answers when it names no ``limit`` (the newest)."""
+
+AUDIT_LIMIT_MAX = 10_000
+"""The most entries one ``audit.query`` answers."""
 
 PARAMS: dict[str, tuple[dict[str, type], dict[str, type]]] = {
     # method: ({required param: JSON type}, {optional param: JSON type})
@@ -71,17 +82,23 @@ PARAMS: dict[str, tuple[dict[str, type], dict[str, type]]] = {
     LOGIN_CANCEL: ({"login_id": str}, {}),
     LOGOUT: ({"provider": str}, {}),
     REPORT_INVALID: ({"provider": str}, {"token_sha256": str}),
+    AUDIT_QUERY: ({}, {"provider": str, "since": float, "limit": int}),
+    TEAM_STATUS: ({}, {}),
+    TEAM_LOGIN: ({"secret": str}, {}),
+    TEAM_LOGOUT: ({}, {}),
+    TEAM_SET_CREDENTIAL: ({"provider": str, "secret": str}, {}),
 }
 """Every method and its named parameters (positional params are refused with -32602)."""
 
 RETRY_SAFE = frozenset(
     (HELLO, DAEMON_STATUS, RESOLVE, STATUS, SET_CREDENTIAL, REMOVE_CREDENTIAL, PROVIDER_LIST,
-     DAEMON_LOCK, STORE_MIGRATE, LOGIN_WAIT, LOGIN_CANCEL, LOGOUT)
+     DAEMON_LOCK, STORE_MIGRATE, LOGIN_WAIT, LOGIN_CANCEL, LOGOUT, AUDIT_QUERY, TEAM_STATUS,
+     TEAM_LOGIN, TEAM_LOGOUT)
 )  # fmt: skip
 """Methods a client may send again when the connection closed before their answer came:
 running them twice leaves the same state (a second remove reports ``removed: false``).
-``auth.login_start`` would start a second login and ``auth.report_invalid`` could refresh
-twice, so they are never resent."""
+``auth.login_start`` would start a second login, ``auth.report_invalid`` could refresh
+twice and ``team.set_credential`` would write a second version, so they are never resent."""
 
 # JSON-RPC 2.0's own error codes, exactly as the specification numbers them.
 PARSE_ERROR = -32700
@@ -95,6 +112,8 @@ SOURCE_EXPLICIT = "explicit"
 SOURCE_ENV = "env"
 SOURCE_STORE = "store"
 SOURCE_OAUTH = "oauth"
+SOURCE_TEAM = "team"
+"""A key read from the team store (OpenBao or Vault, ``[team]`` in config.toml)."""
 
 # Values of the ``status`` field.
 AUTHENTICATED = "authenticated"
@@ -112,3 +131,6 @@ STARTED_BY = ("hand", "autostart", "systemd", "launchd")
 API_KEY = "api_key"
 OAUTH = "oauth"
 NO_AUTH = "none"
+
+# How nxuskitd authenticates to the team store (``[team]`` ``auth`` in config.toml).
+TEAM_AUTH = ("token", "approle")

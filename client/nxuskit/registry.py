@@ -48,6 +48,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from nxuskit.config import Section
+
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
 
 
@@ -79,10 +81,13 @@ class Registry:
 
     ``providers`` are the usable ones; ``broken`` maps each config.toml entry that is
     wrong to its ConfigError; ``error`` is set when config.toml as a whole is not used
-    (untrusted, unreadable, not TOML); ``warnings`` are problems that cost nothing.
+    (untrusted, unreadable, not TOML); ``warnings`` are problems that cost nothing;
+    ``team`` is the file's ``[team]`` table as written (nxuskitd reads it), or None.
     """
 
-    __slots__ = ("_broken", "_by_name", "broken", "error", "providers", "source", "warnings")
+    __slots__ = (
+        "_broken", "_by_name", "broken", "error", "providers", "source", "team", "warnings"
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -92,8 +97,10 @@ class Registry:
         broken: dict[str, ConfigError] | None = None,
         error: NxuskitError | None = None,
         warnings: tuple[str, ...] | list[str] = (),
+        team: Section | None = None,
     ) -> None:
         self.providers = providers
+        self.team = team
         self.source = source
         self.broken = dict(broken or {})
         self.error = error
@@ -188,7 +195,12 @@ def load(path: str | None = None) -> Registry:
 
         found = read_config(path, BUILTIN)
         registry = Registry(
-            found.providers, path, broken=found.broken, error=found.error, warnings=found.warnings
+            found.providers,
+            path,
+            broken=found.broken,
+            error=found.error,
+            warnings=found.warnings,
+            team=found.team,
         )
     if registry.error is None:  # a refused file is looked at again: a fix may be elsewhere
         _cache = (path, stamp, registry)

@@ -1,17 +1,18 @@
 """Resolves answered from the client's memory: about a microsecond, never staler than asking.
 
-A daemon that allows it adds ``reuse`` to a resolve answer (``nxuskit.answers.Reuse``):
-the generation the answer was computed under, for how long at most, and an idle limit.
-A ``Client`` keeps such an answer and serves the next resolve of the same name from
-memory while all of these hold:
+Asked for it (``"reuse": true``), the daemon adds ``reuse`` to a resolve answer
+(``nxuskit.answers.Reuse``): the generation the answer was computed under, for how long
+at most, and an idle limit. A ``Client`` keeps such an answer and serves the next resolve
+of the same name from memory while all of these hold:
 
 - the daemon's generation file (``<socket>.generation``, mapped read-only at the first
-  reuse: a process that resolves once never maps it) still holds that generation. The daemon moves it, before the call that caused it returns, on
-  anything that may change an answer: set, remove, login, refresh, logout, lock,
-  migration, a store read, a store or config.toml changed behind its back, its start
-  and stop. The file is trusted only as the socket is: opened without following a link,
-  in the checked private socket directory, a regular file of this user that nobody else
-  may read or write (``map_generation``); otherwise nothing is reused;
+  reuse: a process that resolves once never maps it) still holds that generation. The
+  daemon moves it, before the call that caused it returns, on anything that may change
+  an answer: set, remove, login, refresh, logout, lock, migration, a store read, a store
+  or config.toml changed behind its back, its start and stop. The file is trusted only
+  as the socket is: opened without following a link, in the checked private socket
+  directory, a regular file of this user that nobody else may read or write
+  (``map_generation``); otherwise nothing is reused;
 - the time limits hold: ``seconds`` from the request, ``idle`` since the last reuse;
 - the provider's environment variable is still unset: it is read on every call, so a
   variable set now wins at once. An explicit ``api_key`` never touches the cache.

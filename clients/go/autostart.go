@@ -158,6 +158,11 @@ func awaitDaemon(ctx context.Context, socket, log string, exited <-chan error) e
 		}
 		select {
 		case err := <-exited:
+			// nxuskitd leaves the process we started once it serves, and that process
+			// then exits 0: the daemon goes on in a process of its own.
+			if err == nil && answers(socket) {
+				return nil
+			}
 			detail := lastLine(log)
 			if detail != "" {
 				detail = ": " + detail

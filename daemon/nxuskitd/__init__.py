@@ -22,14 +22,18 @@
     store_guard    every store call: worker thread, timeout, stuck cap, late writes
     stores/        Store, the table of store kinds (keyring, file), choosing one
     migrate        moving every credential to another store, verified
+    audit          AuditLog: each credential access queued, written by one thread; last_used
+    audit_file     the audit log's file: private, appended, rotated by size
+    audited        which calls are recorded, and what of each (wraps their handlers)
     registry_answers  the provider registry as provider.list and auth.status send it
     data_directory the private data directory (file store, OAuth locks)
     oauth/         logins, logout, refresh (see its own map)
+    team/          keys from a team's OpenBao or Vault behind the personal store (its map)
     ratelimit      log lines outsiders can repeat, kept to a few
     logs           the log's format (journald or timestamps)
     system         the platform seam: peers, file locks, hardening, signals
     posix          its POSIX implementation (the only module with fcntl, resource, SIGHUP)
-    peer           Peer: who connected, and whether it is this user
+    peer           Peer: who connected, and whether it is this user; CURRENT, the one now
     errors         StartupError
 
 The version is ``nxuskit.__version__`` (one distribution, one version).

@@ -9,10 +9,14 @@ cache. Every store call passes the ``StoreGuard`` (a worker thread with a timeou
 store that hangs (a keyring waiting on D-Bus) costs its callers a ``store_unavailable``
 error, not the whole daemon. Every method answers with its ``nxuskit.answers`` shape.
 
+When config.toml has a ``[team]``, a provider the personal store has no credential for
+is looked up in the team store (``self.team``, ``nxuskitd.team``): personal first, so a
+personal key never waits on the team store.
+
 Clients may cache resolves (``nxuskitd.reuse``): whatever may change what a resolve
 answers (a write, a drop, a store read, a store or config.toml changed behind the
 daemon's back) moves the published generation (``nxuskitd.generation``) before the call
-that caused it returns.
+that caused it returns. Answers from the team store are never granted reuse.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -48,8 +52,12 @@ from nxuskitd.reuse import ReuseLedger
 from nxuskitd.single_flight import SingleFlight
 from nxuskitd.store_guard import StoreGuard
 from nxuskitd.stores import STORES, Record, Store
+from nxuskitd.team import TeamSlot
 
 log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from nxuskitd.team.service import TeamService
+
 T = TypeVar("T")
 NAMES = ":names"  # the cache key of the stored providers' names (never a provider name)
 
@@ -88,6 +96,9 @@ class CredentialService:
         self.published = published or Generation()
         """The generation clients compare their cached resolves with."""
         self.reuse = ReuseLedger(self.published, self.cache)
+        self.team = TeamSlot(self, self.load_registry, cache_idle, cache_max)
+        """The team store of config.toml's ``[team]``, asked when the personal store has
+        no credential (its ``run`` is the daemon's to start)."""
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -205,8 +216,8 @@ class CredentialService:
         return dropped
 
     def lock(self) -> Locked:
-        """``daemon.lock``: forget the cached secrets now."""
-        dropped = self.drop_cache()
+        """``daemon.lock``: forget the cached secrets now (team keys and token too)."""
+        dropped = self.drop_cache() + self.team.drop()
         log.info("locked: forgot %d cached entries", dropped)
         return Locked(locked=True, forgotten=dropped)
 
@@ -229,17 +240,23 @@ class CredentialService:
     # -- the methods -----------------------------------------------------------------
 
     async def resolve(self, provider: str, reuse: bool = False) -> Resolution:
-        """The stored credential for ``provider`` (the only answer that holds a secret);
-        with ``reuse`` (a client that caches asks for it), the leave to reuse it while the
+        """The stored credential for ``provider`` (the only answer that holds a secret):
+        the personal store's, else the team store's. With ``reuse`` (a client that caches
+        asks for it), the personal store's comes with leave to reuse it while the
         generation stays the one taken first."""
         generation = self.published.value  # before anything is read: see nxuskitd.reuse
-        spec = self.provider(provider)
+        reg = self.load_registry()
+        spec = reg.get(provider)
         if not spec.requires_auth:
             return Resolution(spec.name, None, None, protocol.NO_AUTH, None)
         record = await self._record(spec.name)
         if record is None:
             ended = self._ended_logins.get(spec.name)
-            raise NotAuthenticated(ended or f"no credential for {spec.name}: {missing_hint(spec)}")
+            hint = ended or f"no credential for {spec.name}: {missing_hint(spec)}"
+            team = self.team.service(reg) if ended is None else None
+            if team is not None and protocol.API_KEY in spec.auth_methods:
+                return await team.resolve(spec, hint)
+            raise NotAuthenticated(hint)
         if record.auth_method == protocol.OAUTH and self.refresh_hook is not None:
             record = await self.refresh_hook(spec, record)
         oauth = record.auth_method == protocol.OAUTH
@@ -255,18 +272,23 @@ class CredentialService:
         specs = [reg.get(provider)] if provider is not None else list(reg.providers)
         needs_store = any(spec.requires_auth for spec in specs)
         names = await self._stored_names() if needs_store else set()
-        entries = [await self._status_of(spec, names) for spec in specs]
+        team = self.team.usable(reg)
+        entries = [await self._status_of(spec, names, team) for spec in specs]
         if provider is None:
             entries.extend(registry_answers.broken_statuses(reg))
         known = {spec.name for spec in reg.providers} | set(reg.broken)
         orphans = sorted(name for name in names - known if registry.plain_name(name))
-        return Statuses(entries, self.store_info(), orphans)
+        return Statuses(entries, self.store_info(), orphans, self.team.info(reg))
 
-    async def _status_of(self, spec: ProviderSpec, names: set[str]) -> AuthStatus:
+    async def _status_of(
+        self, spec: ProviderSpec, names: set[str], team: TeamService | None
+    ) -> AuthStatus:
         methods, shown = list(spec.auth_methods), spec.display_name
         if not spec.requires_auth:
             return AuthStatus(spec.name, protocol.NOT_REQUIRED, None, methods, display_name=shown)
         record = await self._record(spec.name) if spec.name in names else None
+        if record is None and team is not None and protocol.API_KEY in spec.auth_methods:
+            return await team.status_of(spec)
         if record is None:
             return AuthStatus(
                 spec.name, protocol.NOT_AUTHENTICATED, None, methods, display_name=shown
@@ -347,6 +369,18 @@ class CredentialService:
             copied.kept,
             copied.left_in_source,
         )
+
+    async def record(self, name: str) -> Record | None:
+        """The record stored under ``name`` (cached): the team layer's token lives under
+        a reserved name that no provider can have."""
+        return await self._record(name)
+
+    async def delete_record(self, name: str) -> bool:
+        """Delete the record stored under ``name`` (a reserved name); whether there was one."""
+        async with self._writing:
+            removed = await self._in_store(self.store.delete, name, changes=name)
+            self._remember(name, None)
+        return bool(removed)
 
     async def reload_record(self, name: str) -> Record | None:
         """``name``'s record read from the store itself, not the cache (then cached):

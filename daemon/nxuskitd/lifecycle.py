@@ -3,8 +3,9 @@
 1. **Start-up.** Each resource is acquired in turn, and each pushes its own clean-up on
    one exit stack the moment it exists: the socket a service manager handed over, the
    private socket directory, the instance lock and the generation file, the store, the
-   bound socket file (unlinked at the end only if still ours), the listener. A failure
-   at any step unwinds exactly what was acquired before it.
+   audit trail's writer (its queue written at the end), the bound socket file (unlinked
+   at the end only if still ours), the listener. A failure at any step unwinds exactly
+   what was acquired before it.
 2. **Main loop.** ``wire`` has built the parts (credentials, OAuth, daemon state,
    dispatcher, server); the server accepts until a signal, the idle timer or its
    ``stop()`` ends it, beside the signal watcher, the watchdog, the cache sweeper and
@@ -35,7 +36,10 @@ from collections.abc import Callable
 import anyio
 from anyio.abc import TaskStatus
 
+from nxuskit import audit, protocol
+from nxuskit.errors import NxuskitError
 from nxuskitd import activation, socket_file, system
+from nxuskitd.audit import AuditLog
 from nxuskitd.credentials import CredentialService
 from nxuskitd.dispatch import Dispatcher
 from nxuskitd.generation import Generation, open_generation
@@ -59,6 +63,7 @@ class Daemon:
     state: DaemonState
     dispatcher: Dispatcher
     server: Server
+    audit: AuditLog
 
 
 def wire(
@@ -78,11 +83,21 @@ def wire(
     )
     oauth = OAuthManager(credentials)  # logins run in its task group (the main loop's)
     credentials.refresh_hook = oauth.refresher.fresh  # resolve refreshes expiring tokens
+    trail = AuditLog(config.state_dir, config.audit_max_bytes)
+    oauth.ended = lambda provider, error: _login_ended(trail, provider, error)
     state = DaemonState(config.socket_path, config.started_by, idle_exit=config.idle_exit)
-    dispatcher = Dispatcher(handlers(credentials, state, oauth))
+    dispatcher = Dispatcher(handlers(credentials, state, oauth, trail))
     server = Server(config, dispatcher)
     state.connections = server.connection_count
-    return Daemon(credentials, oauth, state, dispatcher, server)
+    return Daemon(credentials, oauth, state, dispatcher, server, trail)
+
+
+def _login_ended(trail: AuditLog, provider: str, error: NxuskitError | None) -> None:
+    """A login's end in the audit trail: the OAuth credential it stored, or why not."""
+    if error is None:
+        trail.record(audit.LOGIN, provider, protocol.SOURCE_OAUTH, audit.OK)
+    else:
+        trail.record(audit.LOGIN, provider, None, error.kind)
 
 
 async def serve(
@@ -111,6 +126,8 @@ async def serve(
         daemon = wire(config, store, reason, published)
         # The store in use at the end: a migration may have replaced the one opened here.
         stack.callback(daemon.credentials.close)
+        daemon.audit.open()
+        stack.callback(daemon.audit.close)
         if listener is None:
             listener = _listen(stack, config, activated, store, reason)
         else:
@@ -181,6 +198,7 @@ async def _main_loop(
         tasks.start_soon(daemon.credentials.expire_forever)
         tasks.start_soon(daemon.credentials.reuse.watch, daemon.credentials.notice_changes)
         tasks.start_soon(daemon.oauth.run)
+        tasks.start_soon(daemon.credentials.team.run)  # token renewal, when [team] is set
         if config.idle_exit is not None:
             tasks.start_soon(_exit_when_idle, server, daemon.oauth.busy, config.idle_exit)
 

@@ -16,10 +16,13 @@ from typing import Any
 
 from nxuskit import __version__, protocol
 from nxuskit.answers import Answer, DaemonStatus, Hello
+from nxuskitd.audit import AuditLog
+from nxuskitd.audited import audited
 from nxuskitd.credentials import CredentialService
 from nxuskitd.dispatch import Handler
 from nxuskitd.oauth import OAuthManager
 from nxuskitd.oauth.methods import oauth_handlers
+from nxuskitd.team.methods import team_handlers
 
 
 class MissingHandler(Exception):
@@ -41,7 +44,8 @@ class DaemonState:
         return Hello(protocol.PROTOCOL_VERSION, __version__, os.getpid(), service.store_info())
 
     def status(self, service: CredentialService, oauth: OAuthManager) -> DaemonStatus:
-        """Everything ``nxuskit-cli daemon status`` shows."""
+        """Everything ``nxuskit-cli daemon status`` shows (the team store as the daemon
+        last saw it: this never asks it)."""
         return DaemonStatus(
             protocol.PROTOCOL_VERSION,
             __version__,
@@ -54,19 +58,25 @@ class DaemonState:
             cache=service.cache_info(),
             idle_exit=self.idle_exit,
             logins=oauth.counts(),
+            team=service.team.info(service.load_registry()),
         )
 
 
 def handlers(
-    service: CredentialService, state: DaemonState, oauth: OAuthManager | None = None
+    service: CredentialService,
+    state: DaemonState,
+    oauth: OAuthManager | None = None,
+    trail: AuditLog | None = None,
 ) -> dict[str, Handler]:
     """Every method in ``nxuskit.protocol.PARAMS``, each bound to its service call.
 
     ``oauth`` serves the login methods; ``lifecycle.wire`` passes the one whose ``run``
     the daemon starts (without it, as in some tests, logins answer login_failed).
+    ``trail`` records the credential accesses (``nxuskitd.audited``; without it, none).
     Raises MissingHandler when a method of the contract has none.
     """
     manager = oauth or OAuthManager(service)
+    audit_log = trail or AuditLog(None)
 
     async def hello(params: Any) -> Answer:
         return state.hello(service)
@@ -95,6 +105,10 @@ def handlers(
     async def store_migrate(params: Any) -> Answer:
         return await service.migrate_store(params.to)
 
+    async def audit_query(params: Any) -> Answer:
+        reg = service.load_registry()
+        return await audit_log.query(reg, params.provider, params.since, params.limit)
+
     bound: dict[str, Handler] = {
         protocol.HELLO: hello,
         protocol.DAEMON_STATUS: daemon_status,
@@ -105,8 +119,11 @@ def handlers(
         protocol.PROVIDER_LIST: provider_list,
         protocol.DAEMON_LOCK: daemon_lock,
         protocol.STORE_MIGRATE: store_migrate,
+        protocol.AUDIT_QUERY: audit_query,
     }
     bound.update(oauth_handlers(manager))
+    bound.update(team_handlers(service.team, service.load_registry))
+    bound = audited(bound, audit_log, service.load_registry)
     check_complete(bound)
     return bound
 

@@ -11,7 +11,7 @@ import os
 
 import platformdirs
 
-from nxuskit import __version__, paths, protocol
+from nxuskit import __version__, audit, paths, protocol
 from nxuskitd.stores import AUTO, CHOICES
 
 
@@ -35,6 +35,9 @@ class DaemonConfig:
     started_by: str = "hand"
     idle_exit: float | None = None
     """Exit after this many seconds with no client, login or refresh (None: never)."""
+    state_dir: str | None = None
+    """Where the audit log is written (None: no audit log, as with --no-audit)."""
+    audit_max_bytes: int = audit.MAX_BYTES
 
 
 AUTOSTART_IDLE_EXIT = 600.0
@@ -125,6 +128,20 @@ def _parser() -> argparse.ArgumentParser:
         f"{AUTOSTART_IDLE_EXIT:.0f} when a client started it, else never; or $NXUSKIT_IDLE_EXIT)",
     )
     parser.add_argument(
+        "--no-audit",
+        action="store_true",
+        help="keep no audit log of credential accesses (default: one in "
+        f"{os.path.join(paths.state_dir(), audit.FILE_NAME)})",
+    )
+    parser.add_argument(
+        "--audit-max-bytes",
+        type=int,
+        default=audit.MAX_BYTES,
+        metavar="BYTES",
+        help=f"start a new audit log file past this size, keeping {audit.GENERATIONS} older "
+        f"ones (default {audit.MAX_BYTES})",
+    )
+    parser.add_argument(
         "--started-by",
         choices=protocol.STARTED_BY,
         default="hand",
@@ -155,4 +172,6 @@ def from_args(argv: list[str] | None = None) -> DaemonConfig:
         cache_max=max(0.0, args.cache_max),
         started_by=args.started_by,
         idle_exit=_idle_exit(parser, args),
+        state_dir=None if args.no_audit else paths.state_dir(),
+        audit_max_bytes=max(256, args.audit_max_bytes),
     )

@@ -9,6 +9,7 @@ its implementation module (``nxuskitd.posix`` for Unix sockets).
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 
 
@@ -27,3 +28,8 @@ class Peer:
 
 UNKNOWN = Peer(same_user=False, user="an unknown user", label="an unknown user")
 """A peer the OS could not describe: refused, as another user would be."""
+
+CURRENT: contextvars.ContextVar[Peer | None] = contextvars.ContextVar("peer", default=None)
+"""The peer of the connection whose request runs now (None outside one). The server sets
+it in each connection's own task; a task a request starts (a login) inherits a copy, so
+the audit trail knows who asked without a peer parameter on every handler."""

@@ -17,6 +17,7 @@ import signal
 import socket
 import struct
 import sys
+import time
 
 from nxuskitd.peer import UNKNOWN, Peer
 
@@ -113,6 +114,34 @@ def harden_process() -> None:
         target = 65536 if hard == resource.RLIM_INFINITY else hard
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def detach(socket_path: str, timeout: float) -> None:
+    """Go on as a child; this process only waits until that child serves ``socket_path``
+    (exit 0) or exits (its status), then exits itself.
+
+    Whoever started nxuskitd (a client's autostart) waits for this process, which ends
+    within ``timeout``, so the daemon never lives on as the client's child: no zombie
+    when it exits by itself hours later, no subprocess left unwaited in the app.
+    """
+    child = os.fork()
+    if child == 0:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(child, os.WNOHANG)
+        if done:
+            os._exit(os.waitstatus_to_exitcode(status) or 1)
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(socket_path)
+        except OSError:
+            time.sleep(0.01)
+        else:
+            os._exit(0)
+        finally:
+            probe.close()
+    os._exit(1)  # still starting: the client reports the wait, and the log says why
 
 
 def block_signals(signals: frozenset[signal.Signals]) -> None:

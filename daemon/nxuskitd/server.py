@@ -25,7 +25,7 @@ from nxuskitd.connection import ClientConnection
 from nxuskitd.dispatch import Dispatcher, encode, error_answer
 from nxuskitd.listener import Listener
 from nxuskitd.options import DaemonConfig
-from nxuskitd.peer import Peer
+from nxuskitd.peer import CURRENT, Peer
 from nxuskitd.ratelimit import RateLimitedLog
 
 log = logging.getLogger("nxuskitd")
@@ -129,6 +129,7 @@ class Server:
         if refusal is not None:
             await self._refuse(stream, refusal)
             return
+        CURRENT.set(peer)  # this connection's task only: each task has its own context
         connection = ClientConnection(
             stream,
             self.dispatcher,

@@ -14,6 +14,8 @@ Windows implementation (named pipes, LockFileEx, Credential Manager); none is bu
 - ``stop_signals()`` / ``reload_signals()``, ``block_signals`` / ``unblock_signals``:
   which signals end the daemon, and holding them back during start-up.
 - ``this_user()``: the daemon's own user, as ``Peer.user`` names users.
+- ``detach(socket_path, timeout)``: an autostarted daemon leaves the process its client
+  started (which exits once the daemon serves), so it never becomes the client's child.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class Platform(Protocol):
     def harden_process(self) -> None: ...
     def block_signals(self, signals: frozenset[signal.Signals]) -> None: ...
     def unblock_signals(self, signals: frozenset[signal.Signals]) -> None: ...
+    def detach(self, socket_path: str, timeout: float) -> None: ...
 
 
 @functools.cache
@@ -103,3 +106,8 @@ def block_signals(signals: frozenset[signal.Signals]) -> None:
 def unblock_signals(signals: frozenset[signal.Signals]) -> None:
     """Deliver ``signals`` again, including any that arrived while blocked."""
     _platform().unblock_signals(signals)
+
+
+def detach(socket_path: str, timeout: float) -> None:
+    """Continue in a process of its own; the started one exits once this one serves."""
+    _platform().detach(socket_path, timeout)

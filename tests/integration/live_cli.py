@@ -39,8 +39,10 @@ class LiveCli:
 
     def _pump(self) -> None:
         assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line.rstrip("\n"))
+        # finish() or stop() may close stdout while this thread still reads it.
+        with contextlib.suppress(ValueError, OSError):
+            for line in self.process.stdout:
+                self.lines.put(line.rstrip("\n"))
 
     def line_matching(self, pattern: str, timeout: float = 20) -> str:
         """The next stdout line that matches ``pattern`` (regex search)."""

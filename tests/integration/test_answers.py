@@ -20,6 +20,7 @@ from nxuskit import protocol
 from nxuskit.answers import RESULTS, Answer, LoginPending, LoginResult
 from tests.conftest import Daemon, Sandbox
 from tests.integration.oauth_support import AuthServer, Browser, run_auth_server
+from tests.integration.openbao import WRITE_POLICY, Bao, start_dev_server, team_table
 from tests.integration.wire import Wire, connect
 
 pytestmark = pytest.mark.timeout(120)
@@ -30,6 +31,18 @@ BROKEN = "[providers.beta]\nenv = 7\n"
 def auth_server() -> Iterator[AuthServer]:
     """oidc-provider on loopback for the whole session (see oauth_support)."""
     yield from run_auth_server()
+
+
+@pytest.fixture
+def openbao(sandbox: Sandbox) -> Iterator[Bao]:
+    """A real OpenBao dev server for the team methods (tests/integration/openbao.py)."""
+    (sandbox.root / "bao").mkdir()
+    server = start_dev_server(sandbox.root / "bao")
+    try:
+        server.policy("nxuskit-write", WRITE_POLICY)
+        yield server
+    finally:
+        server.kill()
 
 
 @pytest.fixture
@@ -84,9 +97,9 @@ class Checker:
 
 
 def test_every_method_answers_with_its_shape(
-    sandbox: Sandbox, daemon: Daemon, auth_server: AuthServer, browser: Browser
+    sandbox: Sandbox, daemon: Daemon, auth_server: AuthServer, browser: Browser, openbao: Bao
 ) -> None:
-    sandbox.write_config(auth_server.config() + BROKEN)
+    sandbox.write_config(auth_server.config() + BROKEN + team_table(openbao.address))
     with connect(sandbox.socket_path, timeout=30) as wire:
         check = Checker(wire)
         check.call(protocol.HELLO, {"protocol": 1, "client": "test"})
@@ -116,4 +129,17 @@ def test_every_method_answers_with_its_shape(
         check.call(protocol.DAEMON_STATUS)  # logins: one running, one finished
         check.call(protocol.LOGIN_CANCEL, {"login_id": again.login_id})
         check.call(protocol.LOGOUT, {"provider": "acme"})
+        trail = check.call(protocol.AUDIT_QUERY, {"provider": "acme", "limit": 100})
+        assert trail.entries  # so that the entries' fields are checked too
+
+        token = openbao.create_token("-policy=nxuskit-write")
+        check.call(protocol.TEAM_LOGIN, {"secret": token})
+        check.call(protocol.TEAM_SET_CREDENTIAL, {"provider": "groq", "secret": "sk-shape-5d1e"})
+        team = check.call(protocol.STATUS, {"provider": "groq"})  # with where the key came from
+        assert team.providers[0].team is not None
+        assert team.team is not None
+        check.call(protocol.RESOLVE, {"provider": "groq"})
+        check.call(protocol.TEAM_STATUS)
+        assert check.call(protocol.DAEMON_STATUS).team is not None
+        check.call(protocol.TEAM_LOGOUT)
     assert check.called == set(protocol.PARAMS)

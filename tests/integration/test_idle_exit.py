@@ -59,3 +59,34 @@ def test_the_default_is_ten_minutes_for_autostart_and_never_by_hand(
     assert wait_until(lambda: pid not in nxuskitd_pids(sandbox), timeout=10)
     spawn()
     assert nxuskit.daemon_status()["idle_exit"] is None
+
+
+_APP = """
+import os, sys
+import nxuskit
+from nxuskit.client import reset_default
+print(nxuskit.daemon_status()["pid"], flush=True)
+reset_default()  # let the daemon go idle
+sys.stdin.readline()  # until the test saw it exit
+try:
+    os.waitpid(-1, os.WNOHANG)
+    print("the daemon was this app's child")
+except ChildProcessError:
+    print("no child")
+"""
+
+
+def test_an_app_that_started_the_daemon_is_never_its_parent(sandbox: Sandbox) -> None:
+    """The daemon leaves the process its client started: when it exits by itself, no
+    zombie is left in the app, and the app has no child process left running."""
+    env = {**sandbox.env, "NXUSKIT_AUTOSTART": "1", "NXUSKIT_IDLE_EXIT": "1"}
+    pipe = subprocess.PIPE
+    app = subprocess.Popen([sys.executable, "-W", "error", "-c", _APP], env=env, text=True,
+                           stdin=pipe, stdout=pipe, stderr=pipe)  # fmt: skip
+    assert app.stdout is not None
+    assert app.stdin is not None
+    pid = int(app.stdout.readline())
+    assert wait_until(lambda: pid not in nxuskitd_pids(sandbox), timeout=20)
+    out, err = app.communicate("go\n", timeout=30)
+    assert app.returncode == 0, err
+    assert out.strip() == "no child"

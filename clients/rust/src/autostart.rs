@@ -185,6 +185,11 @@ pub fn start_daemon(socket: &Path, program: Option<&Path>) -> Result<()> {
             break Ok(());
         }
         if let Ok(Some(code)) = child.try_wait() {
+            // nxuskitd leaves the process we started once it serves, and that process
+            // then exits 0: the daemon goes on in a process of its own.
+            if code.success() && answers(socket) {
+                break Ok(());
+            }
             let detail = last_line(&log);
             let detail = if detail.is_empty() { String::new() } else { format!(": {detail}") };
             return Err(unavailable(format!(

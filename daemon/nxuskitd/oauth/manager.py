@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -60,6 +61,9 @@ class OAuthManager:
         self.service = service
         self.refresher = Refresher(service)
         self.logins = Ledger()
+        self.ended: Callable[[str, NxuskitError | None], None] | None = None
+        """Told of each login's end (its provider, and its error or None): set by
+        ``lifecycle.wire`` to record it in the audit trail."""
         self._tasks: TaskGroup | None = None
 
     async def run(self) -> None:
@@ -167,6 +171,8 @@ class OAuthManager:
                 await login.close()
         if login.error is not None:
             log.info("login for %s ended: %s", login.provider, login.error)
+        if self.ended is not None:
+            self.ended(login.provider, login.error)
         self.logins.finish(login)
 
     def _login(self, login_id: str) -> Login:
