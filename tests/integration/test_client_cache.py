@@ -374,3 +374,32 @@ def test_a_config_change_is_seen_within_the_check_interval(
     # config.toml is looked at every 0.1 s (and by the daemon's watch, which moves the
     # generation): the new variable takes over without a request being needed first.
     assert wait_until(lambda: client.auth_resolve("openai").source == "env", timeout=5)
+
+
+def test_the_asyncio_client_reuses_resolves_the_same_way(daemon: Daemon, sandbox: Sandbox) -> None:
+    import asyncio
+
+    from nxuskit import aio
+
+    async def scenario() -> tuple[list[str | None], int]:
+        async with aio.Client() as client:
+            asked = [0]
+            call = client.call
+
+            async def counted(method: str, params: dict[str, Any]) -> Any:
+                asked[0] += method == protocol.RESOLVE
+                return await call(method, params)
+
+            client.call = counted  # type: ignore[method-assign]
+            await client.auth_set_credential("openai", "sk-aio-1")
+            seen = [(await client.auth_resolve("openai")).secret for _ in range(5)]
+            done = await asyncio.to_thread(
+                run_cli, sandbox, "provider", "set", "openai", input="sk-aio-2\n"
+            )
+            assert done.returncode == 0, done.stderr
+            seen.append((await client.auth_resolve("openai")).secret)
+            return seen, asked[0]
+
+    seen, asked = asyncio.run(scenario())
+    assert seen == ["sk-aio-1"] * 5 + ["sk-aio-2"]  # the CLI's set moved the generation
+    assert asked <= 3  # the first answer after a write may come without leave to reuse
