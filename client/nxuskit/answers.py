@@ -398,7 +398,9 @@ class AuditEntry(Answer):
     """One credential access the daemon recorded (``nxuskit.audit`` says which): when,
     which method, for which provider, from which ``source``, its ``result`` ("ok" or the
     error's kind), and the calling process as the kernel named it (``pid``, ``executable``;
-    None where the OS does not say). Never a secret."""
+    None where the OS does not say). ``reuse``: for a resolve that granted it, the
+    seconds that process may use the answer from its cache without asking again (those
+    uses are not recorded). Never a secret."""
 
     time: float
     method: str
@@ -407,6 +409,7 @@ class AuditEntry(Answer):
     result: str
     pid: int | None
     executable: str | None
+    reuse: float | None = None
 
 
 class AuditTrail(Answer):

@@ -403,3 +403,20 @@ def test_the_asyncio_client_reuses_resolves_the_same_way(daemon: Daemon, sandbox
     seen, asked = asyncio.run(scenario())
     assert seen == ["sk-aio-1"] * 5 + ["sk-aio-2"]  # the CLI's set moved the generation
     assert asked <= 3  # the first answer after a write may come without leave to reuse
+
+
+def test_the_audit_trail_says_how_long_a_resolve_may_be_reused(
+    daemon: Daemon, sandbox: Sandbox, client: nxuskit.Client
+) -> None:
+    client.auth_set_credential("openai", "sk-audited-1")
+    assert wait_until(lambda: client.auth_resolve("openai").reuse is not None)
+    for _ in range(100):  # answered from the cache: no daemon access, no entry
+        client.auth_resolve("openai")
+    with Wire(sandbox.socket_path) as wire:
+        wire.request("auth.resolve", {"provider": "openai"})  # asks for no reuse
+    resolves = [e for e in client.audit_query().entries if e.method == protocol.RESOLVE]
+    granted = [e.reuse for e in resolves if e.reuse is not None]
+    assert len(resolves) <= 4  # the warm-up's, and the plain one: not 100 more
+    assert granted
+    assert all(0 < seconds <= 7200 for seconds in granted)
+    assert resolves[-1].reuse is None  # the plain request was granted nothing
