@@ -13,10 +13,8 @@ When config.toml has a ``[team]``, a provider the personal store has no credenti
 is looked up in the team store (``self.team``, ``nxuskitd.team``): personal first, so a
 personal key never waits on the team store.
 
-Clients may cache resolves (``nxuskitd.reuse``): whatever may change what a resolve
-answers (a write, a drop, a store read, a store or config.toml changed behind the
-daemon's back) moves the published generation (``nxuskitd.generation``) before the call
-that caused it returns. Answers from the team store are never granted reuse.
+Whatever may change what a resolve answers (a write, a drop, a store read, a change
+behind the daemon's back) moves the generation clients cache by (``nxuskitd.reuse``).
 """
 
 from __future__ import annotations
@@ -47,6 +45,7 @@ from nxuskit.errors import InvalidArgument, NotAuthenticated
 from nxuskit.registry import ProviderSpec
 from nxuskitd import registry_answers
 from nxuskitd.cache import SessionCache
+from nxuskitd.config_watch import RegistryWatch
 from nxuskitd.generation import Generation
 from nxuskitd.reuse import ReuseLedger
 from nxuskitd.single_flight import SingleFlight
@@ -91,11 +90,10 @@ class CredentialService:
         self.refresh_hook: Callable[[ProviderSpec, Record], Awaitable[Record]] | None = None
         """Set by the OAuth manager: turns an expiring OAuth record into a fresh one."""
         self._ended_logins: dict[str, str] = {}  # provider -> why its OAuth login ended
-        self._config_problems: tuple[str, ...] = ()  # the last ones logged
-        self._registry: registry.Registry | None = None  # as of the last request
         self.published = published or Generation()
         """The generation clients compare their cached resolves with."""
         self.reuse = ReuseLedger(self.published, self.cache)
+        self._registry = RegistryWatch(config_path, self.published)
         self.team = TeamSlot(self, self.load_registry, cache_idle, cache_max)
         """The team store of config.toml's ``[team]``, asked when the personal store has
         no credential (its ``run`` is the daemon's to start)."""
@@ -105,22 +103,7 @@ class CredentialService:
     def load_registry(self) -> registry.Registry:
         """The registry (config.toml is re-read when it changes); what is wrong with
         config.toml is logged once per change, not per request."""
-        reg = registry.load(self.config_path)
-        if reg is not self._registry:  # the same object while config.toml is unchanged
-            self._registry_changed(reg)
-        return reg
-
-    def _registry_changed(self, reg: registry.Registry) -> None:
-        previous, self._registry = self._registry, reg
-        problems = tuple(reg.problems())
-        same = previous is not None and previous.providers == reg.providers
-        if same and problems == self._config_problems:
-            return  # a file still refused: rebuilt per request, the same each time
-        self.published.bump()  # names, aliases or auth methods may answer differently
-        if problems != self._config_problems:
-            self._config_problems = problems
-            for problem in problems:
-                log.warning("config: %s", problem)
+        return self._registry.load()
 
     def provider(self, name: str) -> ProviderSpec:
         """The registry entry for ``name``."""
@@ -141,10 +124,9 @@ class CredentialService:
         for name in late:
             self.cache.forget(name)
             self.cache.forget(NAMES)
+            self.published.bump()
         fingerprint = self.store.fingerprint()
         if fingerprint == self._fingerprint:
-            if late:
-                self.published.bump()
             return False
         log.debug("the store changed since it was read: forgot %d entries", len(self.cache))
         self._fingerprint = fingerprint
@@ -176,9 +158,7 @@ class CredentialService:
             self.cache.put(key, read, generation)
             if key != NAMES:
                 self.store_reads += 1
-                # What the store holds now may differ from what clients cached (a keyring
-                # entry edited with another tool is seen here, once the cache let go).
-                self.published.bump()
+                self.published.bump()  # a keyring edited with another tool is seen here
             return read
 
         return await self._reads.run(key, read)  # type: ignore[no-any-return]
@@ -241,9 +221,8 @@ class CredentialService:
 
     async def resolve(self, provider: str, reuse: bool = False) -> Resolution:
         """The stored credential for ``provider`` (the only answer that holds a secret):
-        the personal store's, else the team store's. With ``reuse`` (a client that caches
-        asks for it), the personal store's comes with leave to reuse it while the
-        generation stays the one taken first."""
+        the personal store's (with leave to reuse it when a caching client asks), else
+        the team store's (never reused)."""
         generation = self.published.value  # before anything is read: see nxuskitd.reuse
         reg = self.load_registry()
         spec = reg.get(provider)

@@ -1,4 +1,4 @@
-"""One reader process of the client-cache invariant test (test_client_cache.py).
+"""One reader process of the client-cache invariant test (test_client_cache_invariant.py).
 
 usage: cache_reader.py BOARD PROVIDER {index|expiry}
 
