@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import platform
 import shutil
 import signal
 import socket
@@ -43,7 +44,7 @@ class Sandbox:
 
 @contextmanager
 def sandbox() -> Iterator[Sandbox]:
-    """A private XDG home under /tmp (short AF_UNIX paths)."""
+    """A private XDG home under /tmp (short AF_UNIX paths), the client cache off."""
     root = Path(tempfile.mkdtemp(prefix="nxb-", dir="/tmp"))
     (root / "run").mkdir(mode=0o700)
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
@@ -54,6 +55,7 @@ def sandbox() -> Iterator[Sandbox]:
         XDG_CONFIG_HOME=str(root / "config"),
         XDG_STATE_HOME=str(root / "state"),
         NXUSKIT_AUTOSTART="0",
+        NXUSKIT_CLIENT_CACHE="0",  # round trips are measured; item 7 turns the cache on
     )
     try:
         yield Sandbox(root, env)
@@ -220,3 +222,31 @@ def time_process(argv: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
     subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL)
     return (time.perf_counter() - start) * 1000
+
+
+def render(rows: list[tuple[str, str, str, str, str, bool | None]], quick: bool = False) -> str:
+    """The results as a Markdown table; in quick mode the met column says n/a."""
+    header = ("figure", "nxuskit", "baseline", "ratio", "target", "met")
+    verdicts = {True: "yes", False: "NO", None: "-"}
+    table = [header] + [(*row[:5], "n/a (quick)" if quick else verdicts[row[5]]) for row in rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    lines = [
+        "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in table
+    ]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as handle:
+            cpu = next(
+                line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")
+            )
+    except (OSError, StopIteration):
+        pass
+    return (
+        f"{platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}), "
+        f"Python {platform.python_version()}"
+    )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import platform
 import socket
 import statistics
 import subprocess
@@ -24,8 +23,9 @@ sys.path.insert(0, str(HERE))
 import aio_resolves  # noqa: E402
 import clients  # noqa: E402
 import harness  # noqa: E402
+import hot_loop  # noqa: E402
 import token_process  # noqa: E402
-from harness import AgentClient, applied, latencies, percentile, spread  # noqa: E402
+from harness import AgentClient, applied, latencies, machine, percentile, render, spread  # noqa: E402
 
 Row = tuple[str, str, str, str, str, bool | None]  # figure, ours, baseline, ratio, target, met
 
@@ -296,34 +296,6 @@ QUICK_NOTE = (
 )
 
 
-def render(rows: list[Row], quick: bool = False) -> str:
-    """The results as a Markdown table; in quick mode the met column says n/a."""
-    header = ("figure", "nxuskit", "baseline", "ratio", "target", "met")
-    verdicts = {True: "yes", False: "NO", None: "-"}
-    table = [header] + [(*row[:5], "n/a (quick)" if quick else verdicts[row[5]]) for row in rows]
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    lines = [
-        "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in table
-    ]
-    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    return "\n".join(lines)
-
-
-def machine() -> str:
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo") as handle:
-            cpu = next(
-                line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")
-            )
-    except (OSError, StopIteration):
-        pass
-    return (
-        f"{platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}), "
-        f"Python {platform.python_version()}"
-    )
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny counts: proves it runs")
@@ -352,6 +324,8 @@ def main() -> int:
         try:
             with harness.ssh_agent(box) as (agent, agent_pid):
                 rows += warm_round_trip(box, agent, (daemon.pid, agent_pid), rounds, calls)
+                hot = 2000 if quick else 100_000  # item 7: the client cache (issue 14)
+                rows += hot_loop.hot_loop_rows(box, agent, (daemon.pid, agent_pid), hot, rounds)
                 for workers in (8, 64):
                     rows.append(throughput(box, agent, workers, duration, 1 if quick else 3))
                 rows += clients.client_rows(box, agent, 1 if quick else 3, calls)
@@ -376,6 +350,7 @@ def main() -> int:
                 )
             )
             rows += token_process.token_rows(box, cli, runs)
+            rows.append(hot_loop.first_resolve_row(box, runs))
         finally:
             harness.stop(daemon)
     rows += keyring_rows(rounds, 20, runs)
@@ -392,7 +367,9 @@ def main() -> int:
         f"# Benchmark results\n\n- date: {when}\n- machine: {machine()}\n- mode: {mode}\n"
         f"- command: `make bench` (`python bench/run.py{' --quick' if quick else ''}`)\n\n"
         f"Ratios are nxuskit / baseline, both measured in this run, alternated in rounds; "
-        f"medians with interquartile ranges where shown.\n\n{table}\n"
+        f"medians with interquartile ranges where shown. Items 1, 2, 5 and 6 measure round "
+        f"trips with the client cache off; item 7 is the cache (notes: client_cache.md)."
+        f"\n\n{table}\n"
     )
     return 0
 

@@ -44,6 +44,7 @@ closed when that loop's tasks are cancelled at its end (as ``asyncio.run`` does)
 from __future__ import annotations
 
 import asyncio
+import time
 import weakref
 
 from nxuskit import paths, precedence, protocol, registry
@@ -51,6 +52,8 @@ from nxuskit.aio_connection import Connection, open_connection
 from nxuskit.answers import AuthStatus, Removed, Reported, Resolution, Statuses, Stored
 from nxuskit.connection import Closed, NotRunning
 from nxuskit.errors import DaemonNotRunning, DaemonUnavailable
+from nxuskit.reuse import ReuseCache
+from nxuskit.reuse import enabled as reuse_enabled
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -89,6 +92,8 @@ class Client:
         self.timeout = timeout
         self._conn: Connection | None = None
         self._opening: asyncio.Task[Connection] | None = None
+        self.reuse = ReuseCache(self.path)
+        """Resolves answered from memory while provably current, as ``nxuskit.Client``."""
 
     def __repr__(self) -> str:
         return f"aio.Client(socket_path={self.socket_path!r}, autostart={self.autostart!r})"
@@ -212,18 +217,31 @@ class Client:
         an answer raise DaemonUnavailable."""
         self._opening = None  # a connection still being opened is closed once it is
         self._forget(self._conn)
+        self.reuse.clear()
 
     # -- credentials: explicit, then env, then the daemon's store ---------------------
 
     async def auth_resolve(self, provider: str, api_key: str | None = None) -> Resolution:
         """Resolve ``provider``'s credential by precedence: ``api_key``, its environment
-        variable, then the daemon's store (as ``nxuskit.auth_resolve``)."""
-        spec = registry.load().get(provider)
-        local = precedence.resolve_locally(spec, api_key)
-        if local is not None:
-            return local
-        result = await self.call(protocol.RESOLVE, {"provider": spec.name})
-        return Resolution.from_wire(result, protocol.RESOLVE)
+        variable, then the daemon's store (as ``nxuskit.auth_resolve``, reused from
+        memory while provably current: ``nxuskit.reuse``)."""
+        if not api_key:
+            kept = self.reuse.get(provider)
+            if kept is not None:
+                return kept
+        reg = registry.load()
+        spec = reg.get(provider)
+        sent = time.monotonic()
+        answer = precedence.resolve_locally(spec, api_key)
+        if answer is None:
+            params: dict[str, Any] = {"provider": spec.name}
+            if not api_key and reuse_enabled():
+                params["reuse"] = True
+            result = await self.call(protocol.RESOLVE, params)
+            answer = Resolution.from_wire(result, protocol.RESOLVE)
+        if not api_key:
+            self.reuse.keep(provider, reg, spec, answer, sent)
+        return answer
 
     async def auth_status(self, provider: str, api_key: str | None = None) -> AuthStatus:
         """One provider's status, by the same precedence (as ``nxuskit.auth_status``)."""

@@ -39,6 +39,7 @@ __all__ = [
     "Removed",
     "Reported",
     "Resolution",
+    "Reuse",
     "Statuses",
     "StoreInfo",
     "Stored",
@@ -173,13 +174,24 @@ class DaemonStatus(Hello):
     team: TeamInfo | None = None
 
 
+class Reuse(Answer):
+    """How long a client may reuse an ``auth.resolve`` answer without asking again
+    (docs/protocol.md, "The client cache"): while the daemon's generation file holds
+    ``generation``, for at most ``seconds`` from when the request was sent, and, when
+    ``idle`` is a number, until ``idle`` seconds pass without a reuse."""
+
+    generation: int
+    seconds: float
+    idle: float | None = None
+
+
 class Resolution(Answer):
     """A resolved credential: ``secret`` and where it came from (``source``).
 
     ``source`` is "explicit", "env", "store" or "oauth" (None for a provider that needs
     no credential, whose ``secret`` is None too). ``auth_method`` is "api_key", "oauth"
-    or "none"; ``expires_at`` is a Unix time for expiring tokens, else None. Its repr
-    never shows the secret.
+    or "none"; ``expires_at`` is a Unix time for expiring tokens, else None; ``reuse``
+    is the daemon's leave to cache the answer (``Reuse``). Its repr never shows the secret.
     """
 
     _hidden = frozenset(("secret",))
@@ -188,6 +200,7 @@ class Resolution(Answer):
     source: str | None
     auth_method: str
     expires_at: float | None = None
+    reuse: Reuse | None = None  # absent from older daemons, and where caching is not allowed
 
     def __str__(self) -> str:
         return repr(self)
@@ -385,7 +398,9 @@ class AuditEntry(Answer):
     """One credential access the daemon recorded (``nxuskit.audit`` says which): when,
     which method, for which provider, from which ``source``, its ``result`` ("ok" or the
     error's kind), and the calling process as the kernel named it (``pid``, ``executable``;
-    None where the OS does not say). Never a secret."""
+    None where the OS does not say). ``reuse``: for a resolve that granted it, the
+    seconds that process may use the answer from its cache without asking again (those
+    uses are not recorded). Never a secret."""
 
     time: float
     method: str
@@ -394,6 +409,7 @@ class AuditEntry(Answer):
     result: str
     pid: int | None
     executable: str | None
+    reuse: float | None = None
 
 
 class AuditTrail(Answer):

@@ -42,6 +42,8 @@ from nxuskit.answers import (
 )
 from nxuskit.channel import Channel
 from nxuskit.precedence import StatusReport
+from nxuskit.reuse import ReuseCache
+from nxuskit.reuse import enabled as reuse_enabled
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from nxuskit.answers import AuthStatus
+    from nxuskit.channel import Connect
 
 
 class Client(Channel):
@@ -57,13 +60,32 @@ class Client(Channel):
     ``Client(socket_path=None, *, autostart=None, timeout=None, connect=None)``: see
     ``nxuskit.channel.Channel`` for what each one means. Each method is named after the
     module function it backs (``nxuskit.auth_resolve`` is ``Client().auth_resolve``).
+    Repeated resolves are answered from memory while provably current (``nxuskit.reuse``;
+    ``NXUSKIT_CLIENT_CACHE=0`` turns that off).
     """
+
+    def __init__(
+        self,
+        socket_path: str | None = None,
+        *,
+        autostart: bool | None = None,
+        timeout: float | None = None,
+        connect: Connect | None = None,
+    ) -> None:
+        super().__init__(socket_path, autostart=autostart, timeout=timeout, connect=connect)
+        self.reuse = ReuseCache(self.path)
+        """The resolves this client answers from memory (``nxuskit.reuse``)."""
 
     def __enter__(self) -> Client:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def close(self) -> None:
+        """Close the connection and forget the resolves kept (the next call asks anew)."""
+        self.reuse.clear()
+        super().close()
 
     def load_registry(self) -> registry.Registry:
         """The providers this client knows: built-ins plus config.toml
@@ -75,12 +97,23 @@ class Client(Channel):
     def auth_resolve(self, provider: str, api_key: str | None = None) -> Resolution:
         """Resolve ``provider``'s credential by precedence: ``api_key``, its environment
         variable, then the daemon's store (``nxuskit.auth_resolve``)."""
-        spec = registry.load().get(provider)
-        local = precedence.resolve_locally(spec, api_key)
-        if local is not None:
-            return local
-        result = self.call(protocol.RESOLVE, {"provider": spec.name})
-        return Resolution.from_wire(result, protocol.RESOLVE)
+        if not api_key:
+            kept = self.reuse.get(provider)
+            if kept is not None:
+                return kept
+        reg = registry.load()
+        spec = reg.get(provider)
+        sent = time.monotonic()
+        answer = precedence.resolve_locally(spec, api_key)
+        if answer is None:
+            params: dict[str, Any] = {"provider": spec.name}
+            if not api_key and reuse_enabled():
+                params["reuse"] = True  # the daemon grants it only to clients that ask
+            result = self.call(protocol.RESOLVE, params)
+            answer = Resolution.from_wire(result, protocol.RESOLVE)
+        if not api_key:
+            self.reuse.keep(provider, reg, spec, answer, sent)
+        return answer
 
     def auth_status(self, provider: str, api_key: str | None = None) -> AuthStatus:
         """One provider's status, by the same precedence (``nxuskit.auth_status``)."""

@@ -96,3 +96,9 @@ def lock_path(socket: str) -> str:
 def start_lock_path(socket: str) -> str:
     """The lock clients take while one of them starts the daemon."""
     return socket + ".start.lock"
+
+
+def generation_path(socket: str) -> str:
+    """The daemon's generation file, beside its socket: clients map it to know whether a
+    resolve they cached still holds (docs/protocol.md, "The generation file")."""
+    return socket + ".generation"

@@ -70,7 +70,7 @@ PARAMS: dict[str, tuple[dict[str, type], dict[str, type]]] = {
     # method: ({required param: JSON type}, {optional param: JSON type})
     HELLO: ({}, {"protocol": int, "client": str}),
     DAEMON_STATUS: ({}, {}),
-    RESOLVE: ({"provider": str}, {}),
+    RESOLVE: ({"provider": str}, {"reuse": bool}),
     STATUS: ({}, {"provider": str}),
     SET_CREDENTIAL: ({"provider": str, "secret": str}, {}),
     REMOVE_CREDENTIAL: ({"provider": str}, {}),

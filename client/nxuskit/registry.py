@@ -116,7 +116,9 @@ class Registry:
 
     def find(self, name: str) -> ProviderSpec | None:
         """The provider called ``name`` (or aliased so), or None (see ``normalize_name``)."""
-        return self._by_name.get(normalize_name(name))
+        # Names and aliases are stored normalized: most callers spell them so already,
+        # and a dict lookup is cheaper than normalizing (once per daemon request).
+        return self._by_name.get(name) or self._by_name.get(normalize_name(name))
 
     def get(self, name: str) -> ProviderSpec:
         """The provider called ``name``. Raises ConfigError when its config.toml entry is

@@ -18,6 +18,8 @@
     methods        the wire's method names bound to handlers (DaemonState: hello, status)
     credentials    CredentialService: resolve, status, set, remove, migrate, the cache
     cache          the session cache (idle and maximum lifetimes, generations)
+    generation     the generation file clients map to know their cached resolves hold
+    reuse          leave for clients to reuse a resolve, and the watch while they do
     single_flight  one call per key, shared by concurrent callers (reads, refresh)
     store_guard    every store call: worker thread, timeout, stuck cap, late writes
     stores/        Store, the table of store kinds (keyring, file), choosing one

@@ -49,8 +49,9 @@ FLUSH_TIMEOUT = 2.0
 """How long ``audit.query`` waits for the writer before it reads what is on disk."""
 NO_LOG = "this nxuskitd keeps no audit log (it was started with --no-audit)"
 
-Entry = tuple[float, str, "str | None", "str | None", str, "int | None", "str | None"]
-_FIELDS = ("time", "method", "provider", "source", "result", "pid", "executable")
+Entry = tuple[float, str, "str | None", "str | None", str, "int | None", "str | None",
+              "float | None"]  # fmt: skip
+_FIELDS = ("time", "method", "provider", "source", "result", "pid", "executable", "reuse")
 _STOP = None
 
 
@@ -102,8 +103,16 @@ class AuditLog:
             self._queue.put(_STOP)
             thread.join(FLUSH_TIMEOUT)
 
-    def record(self, method: str, provider: str | None, source: str | None, result: str) -> None:
-        """Note one credential access by the current request's peer (cheap: no I/O)."""
+    def record(
+        self,
+        method: str,
+        provider: str | None,
+        source: str | None,
+        result: str,
+        reuse: float | None = None,
+    ) -> None:
+        """Note one credential access by the current request's peer (cheap: no I/O);
+        ``reuse``: the seconds a resolve's answer may be reused from the client's cache."""
         now = time.time()
         if result == audit.OK and method == protocol.RESOLVE and source and provider:
             self._last_used[provider] = now
@@ -114,7 +123,7 @@ class AuditLog:
             return
         peer = CURRENT.get()
         pid, executable = (peer.pid, peer.executable) if peer is not None else (None, None)
-        self._queue.put((now, method, provider, source, result, pid, executable))
+        self._queue.put((now, method, provider, source, result, pid, executable, reuse))
 
     @property
     def dropped(self) -> int:

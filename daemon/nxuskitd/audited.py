@@ -2,7 +2,8 @@
 
 ``audited`` wraps the handlers of ``nxuskit.audit.RECORDED`` (the methods that hand out
 or change a credential): after each call, one entry with the provider (the answer's
-canonical name; for a failure, the name asked for), the source (a resolve's), and the
+canonical name; for a failure, the name asked for), the source (a resolve's), the
+seconds a resolve's answer may be reused from the client's cache (``reuse``), and the
 result, "ok" or the error's kind (``not_authenticated``, ``permission_denied``, ...;
 ``internal_error`` for a bug). Who called comes from the connection (``nxuskitd.peer``),
 so no handler takes it as a parameter. Params a method refuses as malformed (-32602)
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nxuskit import audit, protocol, registry
-from nxuskit.answers import Answer, Statuses
+from nxuskit.answers import Answer, Reuse, Statuses
 from nxuskit.errors import NxuskitError
 from nxuskit.registry import Registry
 from nxuskitd.audit import AuditLog
@@ -59,7 +60,9 @@ def _recorded(
             raise
         provider = shown(getattr(answer, "provider", None))
         source = getattr(answer, "source", None)  # a Migration's "source" is its old store
-        trail.record(method, provider, source if isinstance(source, str) else None, audit.OK)
+        leave = getattr(answer, "reuse", None)  # the client may use it without asking again
+        reuse = leave.seconds if isinstance(leave, Reuse) else None
+        trail.record(method, provider, source if isinstance(source, str) else None, audit.OK, reuse)
         return answer
 
     return call

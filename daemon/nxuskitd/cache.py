@@ -15,6 +15,7 @@ before a write) does not put its now stale answer back (``put(..., generation)``
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -74,6 +75,16 @@ class SessionCache:
             return
         now = self.clock()
         self._entries[key] = _Entry(value, now, now)
+
+    def lifetime_left(self, key: str) -> float:
+        """Seconds until ``key``'s entry reaches its maximum lifetime (``math.inf`` with
+        no maximum); 0 when it is not cached."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return 0.0
+        if self.maximum is None:
+            return math.inf
+        return entry.loaded + self.maximum - self.clock()
 
     def forget(self, key: str) -> None:
         """Forget one entry, and make reads of it already under way not cache their answer."""

@@ -12,6 +12,9 @@ error, not the whole daemon. Every method answers with its ``nxuskit.answers`` s
 When config.toml has a ``[team]``, a provider the personal store has no credential for
 is looked up in the team store (``self.team``, ``nxuskitd.team``): personal first, so a
 personal key never waits on the team store.
+
+Whatever may change what a resolve answers (a write, a drop, a store read, a change
+behind the daemon's back) moves the generation clients cache by (``nxuskitd.reuse``).
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ from nxuskit.errors import InvalidArgument, NotAuthenticated
 from nxuskit.registry import ProviderSpec
 from nxuskitd import registry_answers
 from nxuskitd.cache import SessionCache
+from nxuskitd.config_watch import RegistryWatch
+from nxuskitd.generation import Generation
+from nxuskitd.reuse import ReuseLedger
 from nxuskitd.single_flight import SingleFlight
 from nxuskitd.store_guard import StoreGuard
 from nxuskitd.stores import STORES, Record, Store
@@ -67,6 +73,7 @@ class CredentialService:
         cache_idle: float | None = 600.0,
         cache_max: float | None = 7200.0,
         data_dir: str | None = None,
+        published: Generation | None = None,
     ) -> None:
         self.store = store
         self.store_reason = store_reason
@@ -83,7 +90,10 @@ class CredentialService:
         self.refresh_hook: Callable[[ProviderSpec, Record], Awaitable[Record]] | None = None
         """Set by the OAuth manager: turns an expiring OAuth record into a fresh one."""
         self._ended_logins: dict[str, str] = {}  # provider -> why its OAuth login ended
-        self._config_problems: tuple[str, ...] = ()  # the last ones logged
+        self.published = published or Generation()
+        """The generation clients compare their cached resolves with."""
+        self.reuse = ReuseLedger(self.published, self.cache)
+        self._registry = RegistryWatch(config_path, self.published)
         self.team = TeamSlot(self, self.load_registry, cache_idle, cache_max)
         """The team store of config.toml's ``[team]``, asked when the personal store has
         no credential (its ``run`` is the daemon's to start)."""
@@ -93,13 +103,7 @@ class CredentialService:
     def load_registry(self) -> registry.Registry:
         """The registry (config.toml is re-read when it changes); what is wrong with
         config.toml is logged once per change, not per request."""
-        reg = registry.load(self.config_path)
-        problems = tuple(reg.problems())
-        if problems != self._config_problems:
-            self._config_problems = problems
-            for problem in problems:
-                log.warning("config: %s", problem)
-        return reg
+        return self._registry.load()
 
     def provider(self, name: str) -> ProviderSpec:
         """The registry entry for ``name``."""
@@ -116,9 +120,11 @@ class CredentialService:
         """Drop the cache when the store changed behind the daemon's back (another daemon
         sharing the file, a moved or chmodded file: a stat, no read); True if it did.
         Also forget what writes given up on changed when they finished after all."""
-        for name in self._guard.finished_late():
+        late = self._guard.finished_late() if self._guard.late else ()
+        for name in late:
             self.cache.forget(name)
             self.cache.forget(NAMES)
+            self.published.bump()
         fingerprint = self.store.fingerprint()
         if fingerprint == self._fingerprint:
             return False
@@ -126,7 +132,14 @@ class CredentialService:
         self._fingerprint = fingerprint
         self.cache.drop()
         self._reads.forget()  # reads under way may predate the change: new callers reread
+        self.published.bump()
         return True
+
+    def notice_changes(self) -> None:
+        """Look for a store or config.toml changed behind the daemon's back (moving the
+        generation if so): what a request would notice, for when clients send none."""
+        self._check_store()
+        self.load_registry()
 
     async def _cached(self, key: str, function: Callable[..., T], *args: Any) -> T:
         """The cached value of ``key``, else ``function(*args)`` read from the store once,
@@ -142,9 +155,10 @@ class CredentialService:
                 return value  # type: ignore[no-any-return]
             generation = self.cache.generation
             read: T = await self._in_store(function, *args)
+            self.cache.put(key, read, generation)
             if key != NAMES:
                 self.store_reads += 1
-            self.cache.put(key, read, generation)
+                self.published.bump()  # a keyring edited with another tool is seen here
             return read
 
         return await self._reads.run(key, read)  # type: ignore[no-any-return]
@@ -169,6 +183,7 @@ class CredentialService:
         self.cache.put(name, record)
         if hit:
             self.cache.put(NAMES, (set(names) | {name}) if record else (set(names) - {name}))
+        self.published.bump()  # after the change, before the call that made it returns
 
     def store_info(self) -> StoreInfo:
         """Which store serves, and why it was chosen."""
@@ -176,7 +191,9 @@ class CredentialService:
 
     def drop_cache(self) -> int:
         """Forget every cached record (the next read goes to the store); how many."""
-        return self.cache.drop()
+        dropped = self.cache.drop()
+        self.published.bump()
+        return dropped
 
     def lock(self) -> Locked:
         """``daemon.lock``: forget the cached secrets now (team keys and token too)."""
@@ -202,9 +219,11 @@ class CredentialService:
 
     # -- the methods -----------------------------------------------------------------
 
-    async def resolve(self, provider: str) -> Resolution:
+    async def resolve(self, provider: str, reuse: bool = False) -> Resolution:
         """The stored credential for ``provider`` (the only answer that holds a secret):
-        the personal store's, else the team store's."""
+        the personal store's (with leave to reuse it when a caching client asks), else
+        the team store's (never reused)."""
+        generation = self.published.value  # before anything is read: see nxuskitd.reuse
         reg = self.load_registry()
         spec = reg.get(provider)
         if not spec.requires_auth:
@@ -221,7 +240,10 @@ class CredentialService:
             record = await self.refresh_hook(spec, record)
         oauth = record.auth_method == protocol.OAUTH
         source = protocol.SOURCE_OAUTH if oauth else protocol.SOURCE_STORE
-        return Resolution(spec.name, record.secret, source, record.auth_method, record.expires_at)
+        leave = self.reuse.grant(spec.name, record, generation) if reuse else None
+        return Resolution(
+            spec.name, record.secret, source, record.auth_method, record.expires_at, leave
+        )
 
     async def status(self, provider: str | None = None) -> Statuses:
         """What the store knows of one provider or all (never a secret)."""

@@ -2,10 +2,10 @@
 
 1. **Start-up.** Each resource is acquired in turn, and each pushes its own clean-up on
    one exit stack the moment it exists: the socket a service manager handed over, the
-   private socket directory and the instance lock, the store, the audit trail's writer
-   (its queue written at the end), the bound socket file (unlinked at the end only if
-   still ours), the listener. A failure at any step unwinds
-   exactly what was acquired before it.
+   private socket directory, the instance lock and the generation file, the store, the
+   audit trail's writer (its queue written at the end), the bound socket file (unlinked
+   at the end only if still ours), the listener. A failure at any step unwinds exactly
+   what was acquired before it.
 2. **Main loop.** ``wire`` has built the parts (credentials, OAuth, daemon state,
    dispatcher, server); the server accepts until a signal, the idle timer or its
    ``stop()`` ends it, beside the signal watcher, the watchdog, the cache sweeper and
@@ -42,6 +42,7 @@ from nxuskitd import activation, socket_file, system
 from nxuskitd.audit import AuditLog
 from nxuskitd.credentials import CredentialService
 from nxuskitd.dispatch import Dispatcher
+from nxuskitd.generation import Generation, open_generation
 from nxuskitd.instance_lock import InstanceLock
 from nxuskitd.listener import Listener, UnixListener
 from nxuskitd.methods import DaemonState, handlers
@@ -65,8 +66,11 @@ class Daemon:
     audit: AuditLog
 
 
-def wire(config: DaemonConfig, store: Store, reason: str) -> Daemon:
-    """Build the daemon's parts around ``store`` and connect them, all in plain sight."""
+def wire(
+    config: DaemonConfig, store: Store, reason: str, published: Generation | None = None
+) -> Daemon:
+    """Build the daemon's parts around ``store`` and connect them, all in plain sight.
+    ``published``: the generation file clients map (None: kept in memory only)."""
     credentials = CredentialService(
         store,
         reason,
@@ -75,6 +79,7 @@ def wire(config: DaemonConfig, store: Store, reason: str) -> Daemon:
         cache_idle=config.cache_idle,
         cache_max=config.cache_max,
         data_dir=config.data_dir,
+        published=published,
     )
     oauth = OAuthManager(credentials)  # logins run in its task group (the main loop's)
     credentials.refresh_hook = oauth.refresher.fresh  # resolve refreshes expiring tokens
@@ -116,10 +121,9 @@ async def serve(
             config = dataclasses.replace(
                 config, socket_path=activated.path, started_by=activated.manager
             )
-        if not embedded:
-            _claim_socket_path(stack, config)
+        published = None if embedded else _claim_socket_path(stack, config)
         store, reason = open_store(config.store, config.data_dir, config.store_timeout)
-        daemon = wire(config, store, reason)
+        daemon = wire(config, store, reason, published)
         # The store in use at the end: a migration may have replaced the one opened here.
         stack.callback(daemon.credentials.close)
         daemon.audit.open()
@@ -144,10 +148,14 @@ def _adopt(stack: contextlib.AsyncExitStack) -> activation.ActivatedSocket | Non
     return activated
 
 
-def _claim_socket_path(stack: contextlib.AsyncExitStack, config: DaemonConfig) -> None:
-    """The socket's private directory, and the instance lock beside the socket."""
+def _claim_socket_path(stack: contextlib.AsyncExitStack, config: DaemonConfig) -> Generation:
+    """The socket's private directory, the instance lock beside the socket, and then
+    (one daemon per socket: its only writer) the generation file clients map."""
     socket_file.ensure_private_directory(os.path.dirname(config.socket_path))
     stack.callback(InstanceLock(config.socket_path).release)
+    published = open_generation(config.socket_path)
+    stack.callback(published.close)  # moved once more: clients stop reusing our answers
+    return published
 
 
 def _listen(
@@ -188,6 +196,7 @@ async def _main_loop(
             tasks.start_soon(_watch_signals, server, notifier.stopping)
         tasks.start_soon(notifier.keep_watchdog)
         tasks.start_soon(daemon.credentials.expire_forever)
+        tasks.start_soon(daemon.credentials.reuse.watch, daemon.credentials.notice_changes)
         tasks.start_soon(daemon.oauth.run)
         tasks.start_soon(daemon.credentials.team.run)  # token renewal, when [team] is set
         if config.idle_exit is not None:

@@ -85,7 +85,7 @@ def handlers(
         return state.status(service, manager)
 
     async def resolve(params: Any) -> Answer:
-        return await service.resolve(params.provider)
+        return await service.resolve(params.provider, reuse=bool(params.reuse))
 
     async def status(params: Any) -> Answer:
         return await service.status(params.provider)

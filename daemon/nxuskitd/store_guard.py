@@ -58,6 +58,12 @@ class StoreGuard:
         self._limiter = anyio.CapacityLimiter(1)
         self._late: list[str] = []
 
+    @property
+    def late(self) -> bool:
+        """Whether ``finished_late`` has names to give (a check without the lock, cheap
+        enough for every request; a name added meanwhile is given next time)."""
+        return bool(self._late)
+
     def finished_late(self) -> list[str]:
         """The names that writes given up on have changed since the last ask (once each)."""
         with self._lock:

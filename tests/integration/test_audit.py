@@ -30,6 +30,13 @@ pytestmark = pytest.mark.timeout(120)
 SECRET = "sk-audit-5f0e9d8c7b6a"
 
 
+@pytest.fixture(autouse=True)
+def _every_resolve_reaches_the_daemon(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests count the daemon's entries: this process's client cache is off, so each
+    resolve is a daemon access (a cached one is not: test_client_cache.py)."""
+    monkeypatch.setenv("NXUSKIT_CLIENT_CACHE", "0")
+
+
 @pytest.fixture(scope="session")
 def auth_server() -> Iterator[AuthServer]:
     """oidc-provider on loopback for the whole session (see oauth_support)."""

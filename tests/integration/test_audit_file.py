@@ -29,6 +29,13 @@ pytestmark = pytest.mark.timeout(120)
 SECRET = "sk-audit-file-3c4d5e6f7a8b"
 
 
+@pytest.fixture(autouse=True)
+def _every_resolve_reaches_the_daemon(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests count the daemon's entries: this process's client cache is off, so each
+    resolve is a daemon access (a cached one is not: test_client_cache.py)."""
+    monkeypatch.setenv("NXUSKIT_CLIENT_CACHE", "0")
+
+
 def state_dir(box: Sandbox) -> Path:
     return box.root / "state" / "nxuskit"
 

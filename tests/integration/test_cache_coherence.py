@@ -26,6 +26,14 @@ Spawn = Callable[..., Daemon]
 OLD, NEW = "sk-old-3f0a91c2d7", "sk-new-88b1e4a06c"
 
 
+@pytest.fixture(autouse=True)
+def _ask_the_daemon_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about the daemon's cache: this process's own cache is off, so each
+    resolve asks the daemon. Changes made behind the daemon's back reach a caching client
+    within the daemon's watch (tests/integration/test_client_cache.py)."""
+    monkeypatch.setenv("NXUSKIT_CLIENT_CACHE", "0")
+
+
 @pytest.fixture
 def second(spawn: Spawn, sandbox: Sandbox) -> Path:
     """The socket of daemon B, started beside A on the same file store."""

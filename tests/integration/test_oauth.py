@@ -114,7 +114,7 @@ def test_login_through_the_cli(
     record = stored(sandbox)
     assert resolved["secret"] == record["secret"]
     assert record["refresh_token"] not in json.dumps(resolved)
-    assert set(resolved) == {"provider", "secret", "source", "auth_method", "expires_at"}
+    assert set(resolved) == {"provider", "secret", "source", "auth_method", "expires_at", "reuse"}
     assert auth_server.userinfo(resolved["secret"]).json()["sub"] == "alice"
     verifier_like = re.compile(r"[A-Za-z0-9_-]{86}")
     log = daemon.log()

@@ -112,7 +112,8 @@ def test_store_is_asked_last_with_the_canonical_name(daemon: FakeDaemon) -> None
     resolution = auth_resolve("Anthropic")
     assert (resolution.secret, resolution.source) == (STORED, "store")
     assert resolution.provider == "claude"
-    assert daemon.calls == [("auth.resolve", {"provider": "claude"})]
+    # A client that caches asks for leave to reuse the answer (docs/protocol.md section 13).
+    assert daemon.calls == [("auth.resolve", {"provider": "claude", "reuse": True})]
 
 
 @pytest.mark.parametrize("explicit", [None, ""])
@@ -129,7 +130,7 @@ def test_empty_env_var_is_unset(
 def test_nothing_anywhere_is_not_authenticated(daemon: FakeDaemon) -> None:
     with pytest.raises(errors.NotAuthenticated):
         auth_resolve("mistral")
-    assert daemon.calls == [("auth.resolve", {"provider": "mistral"})]
+    assert daemon.calls == [("auth.resolve", {"provider": "mistral", "reuse": True})]
 
 
 def test_custom_provider_env_from_config(
