@@ -168,9 +168,14 @@ def _checker(text: str) -> Callable[[object], object]:
     """A function that checks (and, for a nested shape, decodes) one field's value."""
     alternatives = _split_union(text)
     if len(alternatives) > 1:
-        checks = [_checker(part) for part in alternatives]
+        optional = "None" in alternatives
+        checks = [_checker(part) for part in alternatives if part != "None"]
 
         def union(value: object) -> object:
+            if value is None:  # decided here: a nested shape would build an error to refuse it
+                if optional:
+                    return None
+                raise _Bad
             for check in checks:
                 try:
                     return check(value)
