@@ -12,6 +12,7 @@ path can be read, not only counted.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import time
@@ -50,7 +51,7 @@ def trace(call: object) -> list[tuple[str, str]]:
 
 def report(title: str, hops: list[tuple[str, str]]) -> None:
     modules = [module for module, _ in hops]
-    switches = sum(1 for before, after in zip(modules, modules[1:], strict=False) if before != after)
+    switches = sum(1 for before, after in itertools.pairwise(modules) if before != after)
     print(f"\n{title}: {len(hops)} calls into nxuskit, {switches} module switches")
     previous = None
     for module, name in hops:

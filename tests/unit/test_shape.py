@@ -14,7 +14,8 @@ def test_optional_nested_shape_null_absent_or_present() -> None:
     assert Resolution.from_wire({**BASE, "reuse": None}).reuse is None
     assert Resolution.from_wire(BASE).reuse is None
     reuse = Resolution.from_wire({**BASE, "reuse": {"generation": 3, "seconds": 1.5}}).reuse
-    assert reuse is not None and (reuse.generation, reuse.seconds, reuse.idle) == (3, 1.5, None)
+    assert reuse is not None
+    assert (reuse.generation, reuse.seconds, reuse.idle) == (3, 1.5, None)
 
 
 @pytest.mark.parametrize(
