@@ -18,9 +18,6 @@ that one server; the key is never printed.
 
 from __future__ import annotations
 
-import http.client
-import urllib.error
-import urllib.request
 from typing import Annotated, Any
 
 import typer
@@ -38,13 +35,6 @@ REJECTING = (401, 403)
 TIMEOUT = 10.0
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Refuses redirects: urllib would send the key's header on to the new location."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None  # the 3xx then surfaces as an HTTPError, reported as unexpected
-
-
 def _headers(spec: ProviderSpec, secret: str | None) -> dict[str, str]:
     headers = {"Accept": "application/json", "User-Agent": f"nxuskit-cli/{__version__}"}
     headers.update(spec.verify_headers)
@@ -56,7 +46,19 @@ def _headers(spec: ProviderSpec, secret: str | None) -> dict[str, str]:
 
 def _get(url: str, headers: dict[str, str], timeout: float) -> tuple[int | None, str]:
     """The HTTP status of GET ``url`` (None when there was no answer), and why not."""
-    opener = urllib.request.build_opener(_NoRedirect)
+    # Imported here: http.client and ssl are a sixth of the CLI's start-up, and only
+    # `verify` needs them (bench item 4 runs `provider status`).
+    import http.client
+    import urllib.error
+    import urllib.request
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        """Refuses redirects: urllib would send the key's header on to the new location."""
+
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None  # the 3xx then surfaces as an HTTPError, reported as unexpected
+
+    opener = urllib.request.build_opener(NoRedirect)
     request = urllib.request.Request(url, headers=headers, method="GET")  # noqa: S310 - http(s) only
     try:
         with opener.open(request, timeout=timeout) as answer:

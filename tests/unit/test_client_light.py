@@ -137,3 +137,11 @@ def test_public_names_load_on_first_use() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_cli_start_up_loads_no_http_or_tls(env: dict[str, str]) -> None:
+    # Every command pays for what the CLI's app imports; http.client and ssl (about a
+    # sixth of its start-up) are for `provider verify` alone, which imports them itself.
+    loaded = loaded_after("import nxuskit_cli.app", env)
+    assert "typer" in loaded
+    assert not loaded & {"ssl", "http.client", "urllib.request", "httpx"}
