@@ -44,7 +44,6 @@ closed when that loop's tasks are cancelled at its end (as ``asyncio.run`` does)
 from __future__ import annotations
 
 import asyncio
-import time
 import weakref
 
 from nxuskit import paths, precedence, protocol, registry
@@ -53,7 +52,6 @@ from nxuskit.answers import AuthStatus, Removed, Reported, Resolution, Statuses,
 from nxuskit.connection import Closed, NotRunning
 from nxuskit.errors import DaemonNotRunning, DaemonUnavailable
 from nxuskit.reuse import ReuseCache
-from nxuskit.reuse import enabled as reuse_enabled
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -229,19 +227,10 @@ class Client:
             kept = self.reuse.get(provider)
             if kept is not None:
                 return kept
-        reg = registry.load()
-        spec = reg.get(provider)
-        sent = time.monotonic()
-        answer = precedence.resolve_locally(spec, api_key)
-        if answer is None:
-            params: dict[str, Any] = {"provider": spec.name}
-            if not api_key and reuse_enabled():
-                params["reuse"] = True
-            result = await self.call(protocol.RESOLVE, params)
-            answer = Resolution.from_wire(result, protocol.RESOLVE)
-        if not api_key:
-            self.reuse.keep(provider, reg, spec, answer, sent)
-        return answer
+        resolve = precedence.Resolve(self.reuse, provider, api_key)
+        if resolve.done is not None:
+            return resolve.done
+        return resolve.finish(await self.call(protocol.RESOLVE, resolve.params))
 
     async def auth_status(self, provider: str, api_key: str | None = None) -> AuthStatus:
         """One provider's status, by the same precedence (as ``nxuskit.auth_status``)."""

@@ -43,7 +43,6 @@ from nxuskit.answers import (
 from nxuskit.channel import Channel
 from nxuskit.precedence import StatusReport
 from nxuskit.reuse import ReuseCache
-from nxuskit.reuse import enabled as reuse_enabled
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -101,19 +100,10 @@ class Client(Channel):
             kept = self.reuse.get(provider)
             if kept is not None:
                 return kept
-        reg = registry.load()
-        spec = reg.get(provider)
-        sent = time.monotonic()
-        answer = precedence.resolve_locally(spec, api_key)
-        if answer is None:
-            params: dict[str, Any] = {"provider": spec.name}
-            if not api_key and reuse_enabled():
-                params["reuse"] = True  # the daemon grants it only to clients that ask
-            result = self.call(protocol.RESOLVE, params)
-            answer = Resolution.from_wire(result, protocol.RESOLVE)
-        if not api_key:
-            self.reuse.keep(provider, reg, spec, answer, sent)
-        return answer
+        resolve = precedence.Resolve(self.reuse, provider, api_key)
+        if resolve.done is not None:
+            return resolve.done
+        return resolve.finish(self.call(protocol.RESOLVE, resolve.params))
 
     def auth_status(self, provider: str, api_key: str | None = None) -> AuthStatus:
         """One provider's status, by the same precedence (``nxuskit.auth_status``)."""

@@ -4,19 +4,23 @@ Precedence, highest first: the explicit value a caller passes, then the provider
 environment variable in the calling process, then the daemon (its personal store, then
 the team store when config.toml has a ``[team]``). The first two belong to the caller's
 process, so they are decided here, without a round trip; only the stores are asked of
-the daemon (``Client``). ``StatusReport`` bundles statuses with the
-store that answered them.
+the daemon (``Client``). ``Resolve`` is one ``auth_resolve`` with all of these rules and
+the client cache's, for the blocking and the asyncio ``Client`` alike. ``StatusReport``
+bundles statuses with the store that answered them.
 """
 
 from __future__ import annotations
 
 import os
+import time
 
-from nxuskit import protocol
+from nxuskit import protocol, registry, reuse
 from nxuskit.answers import AuthStatus, Resolution
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from nxuskit.answers import StoreInfo, TeamInfo
     from nxuskit.providers import ProviderSpec
 
@@ -40,6 +44,39 @@ def resolve_locally(spec: ProviderSpec, api_key: str | None = None) -> Resolutio
     if env_value is not None:
         return Resolution(spec.name, env_value, protocol.SOURCE_ENV, protocol.API_KEY)
     return None
+
+
+class Resolve:
+    """One ``auth_resolve`` after its cache lookup (``ReuseCache.get``, which the clients
+    make first: it is the hot path), split around its only I/O so that the blocking and
+    the asyncio ``Client`` share every rule. ``done`` is the answer when no daemon is
+    needed (the explicit key, the environment, a provider that needs none); otherwise
+    send ``params`` as ``auth.resolve`` and give its result to ``finish``. Either answer
+    is offered to ``cache`` unless an explicit key decided it."""
+
+    __slots__ = ("_api_key", "_cache", "_provider", "_reg", "_sent", "_spec", "done", "params")
+
+    def __init__(self, cache: reuse.ReuseCache, provider: str, api_key: str | None) -> None:
+        self._cache, self._provider, self._api_key = cache, provider, api_key
+        self._reg = registry.load()
+        self._spec = self._reg.get(provider)
+        self._sent = time.monotonic()
+        self.params: dict[str, Any] = {}
+        local = resolve_locally(self._spec, api_key)
+        self.done = None if local is None else self._kept(local)
+        if local is None:
+            self.params["provider"] = self._spec.name
+            if not api_key and reuse.enabled():
+                self.params["reuse"] = True  # the daemon grants it only to clients that ask
+
+    def finish(self, result: object) -> Resolution:
+        """The daemon's ``result`` to ``params``, decoded, and kept when it may be reused."""
+        return self._kept(Resolution.from_wire(result, protocol.RESOLVE))
+
+    def _kept(self, answer: Resolution) -> Resolution:
+        if not self._api_key:
+            self._cache.keep(self._provider, self._reg, self._spec, answer, self._sent)
+        return answer
 
 
 def status_locally(spec: ProviderSpec, api_key: str | None = None) -> AuthStatus | None:
