@@ -16,6 +16,7 @@ from tests.conftest import Daemon, Sandbox, run_cli
 from tests.integration.conftest import wait_until
 from tests.integration.openbao import (
     READ_POLICY,
+    WRITE_POLICY,
     Bao,
     Hammer,
     audited,
@@ -126,6 +127,27 @@ def test_a_revoked_token_is_replaced_by_one_approle_login(
     assert audited(audit, "auth/approle/login") == 2  # one login, however many requests
     assert "authenticating again" in daemon.log()
     never_shown([secret_id, TEAM_KEY], daemon.log())
+
+
+def test_a_team_write_after_its_token_was_revoked_logs_in_again_and_is_written(
+    sandbox: Sandbox, daemon: Daemon, openbao: Bao
+) -> None:
+    openbao.policy("nxuskit-write", WRITE_POLICY)
+    role_id, secret_id = openbao.approle("ci", "token_policies=nxuskit-write", "token_ttl=1h")
+    path = secret_file(sandbox, secret_id)
+    sandbox.write_config(
+        team_table(openbao.address, auth="approle", role_id=role_id, secret_id_file=str(path))
+    )
+    assert auth_resolve("openai").secret == TEAM_KEY  # logged in once
+    assert openbao.revoke_logins() == 1
+    written = run_cli(sandbox, "provider", "set", "--team", "openai", input=TEAM_KEY + "-new")
+    assert written.returncode == 0, written.stderr
+    assert openbao.json("kv", "get", "secret/nxuskit/openai")["data"]["data"] == {
+        "api_key": TEAM_KEY + "-new"
+    }
+    assert audited(openbao.audit_log, "auth/approle/login") == 2
+    assert "authenticating again" in daemon.log()
+    never_shown([secret_id, TEAM_KEY], daemon.log(), written.stdout, written.stderr)
 
 
 def test_openbao_down_when_the_daemon_starts_leaves_personal_keys_served(

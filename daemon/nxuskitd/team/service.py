@@ -144,14 +144,19 @@ class TeamService:
         return value
 
     async def _read(self, path: str) -> Any:
+        return await self._authorized(self.vault.read, path, self.settings.field)
+
+    async def _authorized(self, call: Callable[..., T], *args: Any) -> T:
+        """``call(token, *args)`` in a worker thread, and once more with a new token when
+        the store refused a revoked or expired one (a refused call changed nothing)."""
         token = await self.session.token()
         try:
-            return await self.run(self.vault.read, token, path, self.settings.field)
+            return await self.run(call, token, *args)
         except TeamDenied:
             if not await self.session.recover(token):
                 raise  # the token is fine: a policy said no
         token = await self.session.token()  # the one it authenticated with again
-        return await self.run(self.vault.read, token, path, self.settings.field)
+        return await self.run(call, token, *args)
 
     def _down(self, reason: str) -> None:
         health = self.health
@@ -281,10 +286,9 @@ class TeamService:
             raise InvalidArgument(f"{spec.name} does not take an API key")
         value, path = check_secret(secret), self.settings.secret_path(spec.name)
         where = self.settings.shown_path(spec.name)
-        token = await self.session.token()
         try:
-            version, address = await self.run(
-                self.vault.write, token, path, self.settings.field, value
+            version, address = await self._authorized(
+                self.vault.write, path, self.settings.field, value
             )
         except TeamDenied as error:
             raise PermissionDenied(
