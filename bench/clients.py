@@ -1,5 +1,6 @@
 """Figure 9: each first-party client's warm resolve round trip, beside Python's and
-ssh-agent's, measured the same way in the same run.
+ssh-agent's, measured the same way in the same run; 9b: each client's repeated resolve
+answered from its cache (docs/protocol.md section 13), ``probe hot``.
 
 Every client's ``probe bench openai N`` makes N warm resolves over one connection after a
 warm-up and prints its p50 and p99 in microseconds; Python's figure comes from the same
@@ -40,6 +41,30 @@ print(json.dumps({"n": n, "p50_us": took[n // 2], "p99_us": took[int(n * 0.99)]}
 """
 
 
+_PYTHON_HOT = """
+import json, sys, time
+import nxuskit
+n = int(sys.argv[1])
+client = nxuskit.Client()
+asked = [0]
+call = client.call
+def counted(method, params):
+    asked[0] += 1
+    return call(method, params)
+for _ in range(min(n, 2000)):
+    client.auth_resolve("openai")
+client.call = counted
+took = []
+for _ in range(n):
+    start = time.perf_counter_ns()
+    client.auth_resolve("openai")
+    took.append((time.perf_counter_ns() - start) / 1000)
+took.sort()
+print(json.dumps({"n": n, "p50_us": took[n // 2], "p99_us": took[int(n * 0.99)],
+                  "asked": asked[0]}))
+"""
+
+
 def _tool(name: str) -> str | None:
     found = shutil.which(name)
     if found is None and name == "cargo":
@@ -73,7 +98,7 @@ def build_probes(out: Path) -> dict[str, list[str] | str]:
 
 
 def _run(command: list[str], box: harness.Sandbox, calls: int) -> dict[str, float]:
-    args = [str(calls)] if command[-1] != "bench" else ["openai", str(calls)]
+    args = [str(calls)] if command[-1] not in ("bench", "hot") else ["openai", str(calls)]
     done = subprocess.run([*command, *args], env=box.env, capture_output=True, text=True,
                           check=True, timeout=600)  # fmt: skip
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
@@ -113,4 +138,36 @@ def client_rows(
                 None,
             )
         )
+    return rows
+
+
+def _hot(command: list[str]) -> list[str]:
+    if command[-1] == "bench":
+        return [*command[:-1], "hot"]
+    return [sys.executable, "-c", _PYTHON_HOT]
+
+
+def cached_rows(
+    box: harness.Sandbox, rounds: int, calls: int
+) -> list[tuple[str, str, str, str, str, bool | None]]:
+    """9b: each client's repeated resolve from its cache, p50 and how many reached the
+    daemon, beside its own round trip's p50 (the sandbox turns caches off; on here)."""
+    cached = harness.Sandbox(box.root, {**box.env, "NXUSKIT_CLIENT_CACHE": "1"})
+    rows: list[tuple[str, str, str, str, str, bool | None]] = []
+    with tempfile.TemporaryDirectory(prefix="nxb-probes-") as out:
+        for name, command in build_probes(Path(out)).items():
+            label = f"9b. {name} client cached resolve p50 (us) vs its round trip"
+            if isinstance(command, str):
+                rows.append((label, command, "-", "-", "(report)", None))
+                continue
+            try:
+                hot = [_run(_hot(command), cached, calls) for _ in range(rounds)]
+            except subprocess.CalledProcessError:  # a probe without `hot`: no cache there
+                rows.append((label, "no `probe hot`", "-", "-", "(report)", None))
+                continue
+            trip = statistics.median(_run(command, box, calls)["p50_us"] for _ in range(rounds))
+            ours = statistics.median(run["p50_us"] for run in hot)
+            asked = max(int(run.get("asked", -1)) for run in hot)
+            rows.append((label, f"{ours:.2f} ({asked} asked)", f"{trip:.1f}",
+                         f"{ours / trip:.4f}x", "(report)", None))  # fmt: skip
     return rows

@@ -329,6 +329,7 @@ def main() -> int:
                 for workers in (8, 64):
                     rows.append(throughput(box, agent, workers, duration, 1 if quick else 3))
                 rows += clients.client_rows(box, agent, 1 if quick else 3, calls)
+                rows += clients.cached_rows(box, 1 if quick else 3, calls)
             rows.append(
                 process_ratio(
                     box,
