@@ -33,6 +33,7 @@
 mod answers;
 mod auth;
 mod autostart;
+mod cache;
 mod client;
 mod connection;
 pub mod credential;
@@ -45,7 +46,7 @@ mod trust;
 
 use std::sync::{Mutex, PoisonError};
 
-pub use answers::{AuthStatus, Resolution, Source, Status};
+pub use answers::{AuthStatus, Resolution, Reuse, Source, Status};
 pub use client::{timeout_from_env, Client, DEFAULT_TIMEOUT, RETRY_SAFE};
 pub use connection::{Connection, Failure, Transport, PROTOCOL_VERSION};
 pub use error::{Error, ErrorKind, Result};
