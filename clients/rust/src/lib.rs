@@ -26,7 +26,9 @@
 //! `Debug` or `Display` output of a [`Resolution`] or an [`Error`] contains a secret.
 //!
 //! The crate has no dependencies: its JSON reader and writer is [`json`], and the few C
-//! calls `std` lacks (`flock`, `getsockopt(SO_PEERCRED)`) are declared in a private module.
+//! calls `std` lacks (`flock`, `getsockopt(SO_PEERCRED)`, `mmap`) are declared in a private
+//! module. Repeated resolves are answered from memory while the daemon says they hold
+//! (the client cache, docs/protocol.md section 13; `NXUSKIT_CLIENT_CACHE=0` turns it off).
 
 #![warn(missing_docs)]
 
