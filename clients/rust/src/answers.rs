@@ -56,6 +56,37 @@ impl fmt::Display for Source {
     }
 }
 
+/// The daemon's leave to answer later resolves of a provider from the client's memory
+/// (docs/protocol.md section 13): while its generation file holds `generation`, for at
+/// most `seconds` from when the request was sent, and, when `idle` is given, until `idle`
+/// seconds pass without a reuse. Only the personal store's answers carry it.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Reuse {
+    /// The daemon's generation the answer was computed under.
+    pub generation: u64,
+    /// How long at most it may be reused, counted from when the request was sent.
+    pub seconds: f64,
+    /// Seconds without a reuse after which it may not be reused; `None`: no such limit.
+    pub idle: Option<f64>,
+}
+
+impl Reuse {
+    /// Decode the wire's `reuse`; `None` for null, and for anything malformed or out of
+    /// range (such an answer is simply not reused).
+    fn from_wire(value: &Value) -> Option<Reuse> {
+        let seconds = value.get("seconds")?.as_number()?.as_f64()?;
+        let idle = match value.get("idle") {
+            None | Some(Value::Null) => None,
+            Some(idle) => Some(idle.as_number()?.as_f64().filter(|idle| *idle >= 0.0)?),
+        };
+        let generation = value.get("generation")?.as_number()?.as_u64()?;
+        // A day is far above the daemon's own limits (2 h); more would be a broken daemon.
+        let sane = |limit: f64| limit.is_finite() && (0.0..=86400.0).contains(&limit);
+        (sane(seconds) && idle.map_or(true, sane)).then_some(Reuse { generation, seconds, idle })
+    }
+}
+
 /// A resolved credential: [`secret`](Resolution::secret) and where it came from
 /// ([`source`](Resolution::source)). `Debug` shows the secret as `***`.
 #[derive(Clone, PartialEq)]
@@ -65,6 +96,7 @@ pub struct Resolution {
     source: Source,
     auth_method: String,
     expires_at: Option<f64>,
+    reuse: Option<Reuse>,
 }
 
 impl Resolution {
@@ -80,6 +112,7 @@ impl Resolution {
             source,
             auth_method: auth_method.to_owned(),
             expires_at: None,
+            reuse: None,
         }
     }
 
@@ -114,6 +147,12 @@ impl Resolution {
         self.expires_at
     }
 
+    /// The daemon's leave to reuse this answer (asked for by the client cache); `None` for
+    /// answers that did not come from the personal store.
+    pub fn reuse(&self) -> Option<&Reuse> {
+        self.reuse.as_ref()
+    }
+
     /// Decode the daemon's `auth.resolve` result.
     pub(crate) fn from_wire(result: &Value) -> Result<Resolution> {
         let field = |name: &str| result.get(name).unwrap_or(&Value::Null);
@@ -133,6 +172,7 @@ impl Resolution {
             auth_method,
         );
         resolution.expires_at = expires_at;
+        resolution.reuse = result.get("reuse").and_then(Reuse::from_wire);
         Ok(resolution)
     }
 }
@@ -163,6 +203,7 @@ impl fmt::Debug for Resolution {
             .field("source", &self.source)
             .field("auth_method", &self.auth_method)
             .field("expires_at", &self.expires_at)
+            .field("reuse", &self.reuse)
             .finish()
     }
 }

@@ -3,12 +3,14 @@
 //! daemon's store. The first two are applied here, without a round trip; the rules are
 //! the shared conformance vectors' (clients/conformance/vectors.json).
 
+use std::time::Instant;
+
 use crate::answers::{AuthStatus, Resolution, Source, Status};
 use crate::client::Client;
-use crate::credential;
 use crate::error::{Error, ErrorKind, Result};
 use crate::json::Value;
 use crate::registry::Provider;
+use crate::{cache, credential};
 
 /// The provider's key from this process's environment: `None` when unset or empty.
 fn from_env(spec: &Provider) -> Result<Option<String>> {
@@ -58,29 +60,53 @@ fn object(members: &[(&str, &str)]) -> Value {
 
 impl Client {
     /// Resolve `provider`'s credential by precedence: `explicit` (when non-empty), its
-    /// environment variable, then the daemon's store.
+    /// environment variable, then the daemon's store. A repeated resolve without an
+    /// explicit key may be answered from the client cache (docs/protocol.md section 13),
+    /// never staler than asking; `NXUSKIT_CLIENT_CACHE=0` turns it off.
     ///
     /// Errors: `UnknownProvider`, `NotAuthenticated` (nothing anywhere), and when the
     /// store is asked `DaemonUnavailable`, `StoreUnavailable`, `PermissionDenied`,
     /// `VersionMismatch`.
     pub fn auth_resolve(&self, provider: &str, explicit: Option<&str>) -> Result<Resolution> {
-        let registry = self.registry()?;
+        let explicit = explicit.filter(|key| !key.is_empty());
+        if explicit.is_none() {
+            // The hot path: no registry, no stat, no round trip when the answer holds.
+            if let Some(kept) = self.cache().get(provider, &|| self.path()) {
+                return Ok(kept);
+            }
+        }
+        let (stamp, registry) = self.stamped_registry()?;
         let spec = registry.get(provider)?;
+        let socket = self.path();
+        let sent = Instant::now(); // the answer's limits count from the request
+        let answer = self.resolve_uncached(spec, explicit);
+        if explicit.is_none() {
+            let mut cache = self.cache();
+            match &answer {
+                Ok(answer) => cache.keep(provider, (socket, stamp), spec, answer, sent),
+                Err(_) => cache.forget(provider),
+            }
+        }
+        answer
+    }
+
+    fn resolve_uncached(&self, spec: &Provider, explicit: Option<&str>) -> Result<Resolution> {
         if !spec.requires_auth() {
             return Ok(Resolution::new(&spec.name, None, Source::NotRequired, "none"));
         }
-        if let Some(key) = explicit.filter(|key| !key.is_empty()) {
-            return Ok(Resolution::new(
-                &spec.name,
-                Some(key.to_owned()),
-                Source::Explicit,
-                "api_key",
-            ));
+        if let Some(key) = explicit {
+            let key = Some(key.to_owned());
+            return Ok(Resolution::new(&spec.name, key, Source::Explicit, "api_key"));
         }
         if let Some(value) = from_env(spec)? {
             return Ok(Resolution::new(&spec.name, Some(value), Source::Env, "api_key"));
         }
-        let result = self.call("auth.resolve", object(&[("provider", &spec.name)]))?;
+        let mut params = vec![("provider", Value::from(spec.name.as_str()))];
+        if cache::enabled() {
+            params.push(("reuse", Value::from(true))); // the daemon grants it only when asked
+        }
+        self.count_resolve();
+        let result = self.call("auth.resolve", Value::object(params))?;
         Resolution::from_wire(&result)
     }
 

@@ -9,14 +9,16 @@
 //! The credential calls (`auth_resolve` and the rest) are in `auth.rs`.
 
 use std::fmt;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use crate::cache::ReuseCache;
 use crate::connection::{Connection, Failure, Transport};
 use crate::error::{Error, ErrorKind, Result};
 use crate::json::Value;
+use crate::paths::Stamp;
 use crate::registry::Registry;
 use crate::{autostart, paths};
 
@@ -40,9 +42,6 @@ pub const RETRY_SAFE: [&str; 12] = [
 ];
 
 type Connector = dyn Fn(&Path, Duration) -> Result<Box<dyn Transport>> + Send + Sync;
-/// config.toml's identity: a change (or a chmod, which changes whether it is trusted)
-/// means the daemon's registry must be asked again.
-type Stamp = (u64, u64, u64, i64, i64, i64, i64, u32, u32);
 
 /// `NXUSKIT_TIMEOUT` in seconds, else [`DEFAULT_TIMEOUT`]; an error when it is set to
 /// something that is not a positive number of seconds under a day.
@@ -75,6 +74,8 @@ pub struct Client {
     connector: Box<Connector>,
     state: Mutex<State>,
     registry: Mutex<Option<(Stamp, Arc<Registry>)>>,
+    cache: Mutex<ReuseCache>,
+    asked: AtomicU64,
 }
 
 impl fmt::Debug for Client {
@@ -107,6 +108,8 @@ impl Client {
             connector: Box::new(|path, timeout| Ok(Box::new(Connection::open(path, timeout)?))),
             state: Mutex::new(State { connection: None, path: PathBuf::new() }),
             registry: Mutex::new(None),
+            cache: Mutex::new(ReuseCache::default()),
+            asked: AtomicU64::new(0),
         }
     }
 
@@ -237,33 +240,44 @@ impl Client {
     /// The providers this client knows: the built-ins, or, when config.toml exists, the
     /// daemon's `provider.list` (asked again when the file changes).
     pub fn registry(&self) -> Result<Arc<Registry>> {
-        let config = paths::config_path();
-        let metadata = match std::fs::metadata(&config) {
-            Ok(metadata) => metadata,
-            Err(_) => return Ok(Registry::builtin()),
+        Ok(self.stamped_registry()?.1)
+    }
+
+    /// [`Client::registry`], with the config.toml stamp it was found under (`None`: the
+    /// built-ins, there being no config.toml).
+    pub(crate) fn stamped_registry(&self) -> Result<(Option<Stamp>, Arc<Registry>)> {
+        let stamp = match paths::config_stamp() {
+            Some(stamp) => stamp,
+            None => return Ok((None, Registry::builtin())),
         };
-        let stamp = (
-            metadata.dev(),
-            metadata.ino(),
-            metadata.size(),
-            metadata.mtime(),
-            metadata.mtime_nsec(),
-            metadata.ctime(),
-            metadata.ctime_nsec(),
-            metadata.mode(),
-            metadata.uid(),
-        );
         let mut cached = self.registry.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((known, registry)) = cached.as_ref() {
             if *known == stamp {
-                return Ok(registry.clone());
+                return Ok((Some(stamp), registry.clone()));
             }
         }
         let registry = Arc::new(Registry::from_provider_list(
             &self.call("provider.list", Value::object([]))?,
         )?);
         *cached = Some((stamp, registry.clone()));
-        Ok(registry)
+        Ok((Some(stamp), registry))
+    }
+
+    /// The client cache of resolves (docs/protocol.md section 13; `auth.rs` uses it).
+    pub(crate) fn cache(&self) -> MutexGuard<'_, ReuseCache> {
+        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Count one `auth.resolve` sent to the daemon.
+    pub(crate) fn count_resolve(&self) {
+        self.asked.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many of this client's [`Client::auth_resolve`] calls asked the daemon; the
+    /// others were answered without it (an explicit key, the environment, a provider that
+    /// needs no credential, or the client cache).
+    pub fn daemon_resolves(&self) -> u64 {
+        self.asked.load(Ordering::Relaxed)
     }
 
     /// The daemon's `daemon.status` answer (pid, version, socket, started_by, store, ...).

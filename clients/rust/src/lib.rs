@@ -26,13 +26,16 @@
 //! `Debug` or `Display` output of a [`Resolution`] or an [`Error`] contains a secret.
 //!
 //! The crate has no dependencies: its JSON reader and writer is [`json`], and the few C
-//! calls `std` lacks (`flock`, `getsockopt(SO_PEERCRED)`) are declared in a private module.
+//! calls `std` lacks (`flock`, `getsockopt(SO_PEERCRED)`, `mmap`) are declared in a private
+//! module. Repeated resolves are answered from memory while the daemon says they hold
+//! (the client cache, docs/protocol.md section 13; `NXUSKIT_CLIENT_CACHE=0` turns it off).
 
 #![warn(missing_docs)]
 
 mod answers;
 mod auth;
 mod autostart;
+mod cache;
 mod client;
 mod connection;
 pub mod credential;
@@ -45,7 +48,7 @@ mod trust;
 
 use std::sync::{Mutex, PoisonError};
 
-pub use answers::{AuthStatus, Resolution, Source, Status};
+pub use answers::{AuthStatus, Resolution, Reuse, Source, Status};
 pub use client::{timeout_from_env, Client, DEFAULT_TIMEOUT, RETRY_SAFE};
 pub use connection::{Connection, Failure, Transport, PROTOCOL_VERSION};
 pub use error::{Error, ErrorKind, Result};

@@ -114,3 +114,32 @@ pub fn start_lock_path(socket: &Path) -> PathBuf {
     name.push(".start.lock");
     PathBuf::from(name)
 }
+
+/// The daemon's generation file, beside its socket (docs/protocol.md section 13): clients
+/// map it to know whether a resolve they kept still holds.
+pub fn generation_path(socket: &Path) -> PathBuf {
+    let mut name = socket.as_os_str().to_owned();
+    name.push(".generation");
+    PathBuf::from(name)
+}
+
+/// config.toml's identity: a change (or a chmod, which changes whether the daemon trusts
+/// it) means the daemon's registry must be asked again.
+pub type Stamp = (u64, u64, u64, i64, i64, i64, i64, u32, u32);
+
+/// config.toml's [`Stamp`] now (one `stat`); `None` when there is none (the built-ins).
+pub fn config_stamp() -> Option<Stamp> {
+    use std::os::unix::fs::MetadataExt;
+    let metadata = std::fs::metadata(config_path()).ok()?;
+    Some((
+        metadata.dev(),
+        metadata.ino(),
+        metadata.size(),
+        metadata.mtime(),
+        metadata.mtime_nsec(),
+        metadata.ctime(),
+        metadata.ctime_nsec(),
+        metadata.mode(),
+        metadata.uid(),
+    ))
+}

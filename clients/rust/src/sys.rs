@@ -4,9 +4,10 @@
 
 use std::fs::File;
 use std::io;
-use std::os::raw::{c_int, c_void};
+use std::os::raw::{c_int, c_long, c_void};
 use std::os::unix::io::AsRawFd;
 use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 extern "C" {
     fn geteuid() -> u32;
@@ -17,7 +18,20 @@ extern "C" {
     fn send(fd: c_int, buf: *const c_void, len: usize, flags: c_int) -> isize;
     fn recv(fd: c_int, buf: *mut c_void, len: usize, flags: c_int) -> isize;
     fn setsid() -> c_int;
+    // off_t is a C long for mmap on Linux (32 and 64 bit) and on 64-bit macOS and BSDs.
+    fn mmap(
+        address: *mut c_void,
+        length: usize,
+        protection: c_int,
+        flags: c_int,
+        fd: c_int,
+        offset: c_long,
+    ) -> *mut c_void;
+    fn munmap(address: *mut c_void, length: usize) -> c_int;
 }
+
+const PROT_READ: c_int = 1;
+const MAP_SHARED: c_int = 1; // the same on Linux, macOS and the BSDs
 
 const LOCK_EX: c_int = 2;
 const MSG_PEEK: c_int = 2;
@@ -61,6 +75,19 @@ pub const O_NOFOLLOW: c_int = 0x20000;
 pub const O_NOFOLLOW: c_int = 0o400000;
 #[cfg(not(target_os = "linux"))]
 pub const O_NOFOLLOW: c_int = 0x100;
+
+/// `O_NONBLOCK` for `OpenOptionsExt::custom_flags` (opening a FIFO must not wait).
+#[cfg(all(target_os = "linux", any(target_arch = "mips", target_arch = "mips64")))]
+pub const O_NONBLOCK: c_int = 0x80;
+#[cfg(all(target_os = "linux", target_arch = "sparc64"))]
+pub const O_NONBLOCK: c_int = 0x4000;
+#[cfg(all(
+    target_os = "linux",
+    not(any(target_arch = "mips", target_arch = "mips64", target_arch = "sparc64"))
+))]
+pub const O_NONBLOCK: c_int = 0o4000;
+#[cfg(not(target_os = "linux"))]
+pub const O_NONBLOCK: c_int = 0x4;
 
 /// The effective uid of this process (whose daemon we may talk to).
 pub fn effective_uid() -> u32 {
@@ -228,5 +255,49 @@ pub fn new_session() -> io::Result<()> {
         Err(io::Error::last_os_error())
     } else {
         Ok(())
+    }
+}
+
+/// A read-only shared mapping of the start of a file, read only by aligned atomic 64-bit
+/// loads (another process writes it while we read). Unmapped when dropped.
+pub struct Mapping {
+    address: *mut c_void,
+    length: usize,
+}
+
+// SAFETY: the mapping is read-only memory of this process, read only by atomic loads, and
+// unmapped only by `drop`, which takes it by value: no thread can still be reading it.
+unsafe impl Send for Mapping {}
+unsafe impl Sync for Mapping {}
+
+impl Mapping {
+    /// The first `length` bytes of `file` (at least 8), mapped shared and read-only.
+    pub fn read_only(file: &File, length: usize) -> io::Result<Mapping> {
+        assert!(length >= 8, "a mapping holds at least one 64-bit word");
+        // SAFETY: a fresh mapping of an open descriptor; the kernel picks the address.
+        let address = unsafe {
+            mmap(std::ptr::null_mut(), length, PROT_READ, MAP_SHARED, file.as_raw_fd(), 0)
+        };
+        if address as isize == -1 || address.is_null() {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Mapping { address, length })
+    }
+
+    /// The 64-bit word at byte `offset` (a multiple of 8), in the file's byte order
+    /// (little-endian), read with one atomic load.
+    pub fn load_u64_le(&self, offset: usize) -> u64 {
+        assert!(offset % 8 == 0 && offset + 8 <= self.length, "an aligned word inside the map");
+        // SAFETY: in bounds (checked above) and 8-aligned (mmap returns a page boundary);
+        // AtomicU64 has the layout of u64, and only loads are made through it.
+        let word = unsafe { &*(self.address.cast::<u8>().add(offset).cast::<AtomicU64>()) };
+        u64::from_le(word.load(Ordering::Acquire))
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: mapped by `read_only` with this length, and unmapped only here.
+        unsafe { munmap(self.address, self.length) };
     }
 }
