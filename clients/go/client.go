@@ -53,6 +53,7 @@ type Client struct {
 	getenv   func(string) string
 	dial     func(ctx context.Context, path string, timeout time.Duration) (transport, error)
 	registry registryCache
+	cache    *reuseCache // a pointer, so that fmt never prints what it keeps
 }
 
 // NewClient returns a Client; it connects on first use.
@@ -77,6 +78,7 @@ func (c *Client) setUp() {
 		if c.dial == nil {
 			c.dial = dial
 		}
+		c.cache = &reuseCache{checkOver: c.cacheLook}
 	})
 }
 
