@@ -246,4 +246,3 @@ func TestTheCacheCanBeTurnedOff(t *testing.T) {
 		t.Fatal("NXUSKIT_CLIENT_CACHE is read wrong")
 	}
 }
-
