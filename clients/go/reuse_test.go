@@ -112,7 +112,7 @@ func TestAChangeNoGenerationAnnouncesEmptiesTheCache(t *testing.T) {
 		"socket path":          func(t *testing.T, f *cacheFixture) { f.now.socket = "/elsewhere/nxuskitd.sock" },
 		"NXUSKIT_CLIENT_CACHE": func(t *testing.T, f *cacheFixture) { f.enabled = false },
 		"generation file": func(t *testing.T, f *cacheFixture) {
-			os.Remove(f.file) // still mapped, so its inode cannot be reused for the new one
+			os.Remove(f.file)     // still mapped, so its inode cannot be reused for the new one
 			f.setGeneration(t, 7) // the same number, in a new file: another daemon's
 		},
 	}
