@@ -94,9 +94,11 @@ func TestTheEnvironmentWinsAtOnceAndAnExplicitKeyIsNeverCached(t *testing.T) {
 	before := resolvesAsked(t, client)
 	for _, value := range []string{"sk-from-env", "sk-from-env-2"} {
 		t.Setenv("OPENAI_API_KEY", value)
-		r, err := client.AuthResolve(testContext(t), "gpt", "")
-		if err != nil || r.Secret != value || r.Source != SourceEnv {
-			t.Fatalf("got %v (%q), %v: want %q from the environment", r, r.Secret, err, value)
+		for _, name := range []string{"openai", "gpt"} {
+			r, err := client.AuthResolve(testContext(t), name, "")
+			if err != nil || r.Secret != value || r.Source != SourceEnv {
+				t.Fatalf("got %v (%q), %v: want %q from the environment", r, r.Secret, err, value)
+			}
 		}
 	}
 	os.Unsetenv("OPENAI_API_KEY")
