@@ -72,6 +72,10 @@ func cachingSandbox(t *testing.T, secret string) (*sandbox, *daemon, *Client, *C
 
 func TestRepeatedResolvesReachTheDaemonOnce(t *testing.T) {
 	_, _, _, client := cachingSandbox(t, "sk-cached-1")
+	resolveSecret(t, client, "openai")
+	if client.cache.file != nil {
+		t.Fatal("the generation file was mapped at the first resolve, not at the first reuse")
+	}
 	warm(t, client, "openai")
 	before := resolvesAsked(t, client)
 	for i := 0; i < 200; i++ {
