@@ -1,12 +1,14 @@
 package nxuskit
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 )
@@ -250,5 +252,49 @@ func TestTheCacheCanBeTurnedOff(t *testing.T) {
 	}
 	if !cacheEnabled(func(string) string { return "1" }) || cacheEnabled(func(string) string { return "FALSE\n" }) {
 		t.Fatal("NXUSKIT_CLIENT_CACHE is read wrong")
+	}
+}
+
+func TestReadersNeverSeeAKeyOlderThanAnAcknowledgedWrite(t *testing.T) {
+	_, _, writer, _ := cachingSandbox(t, "sk-seq-000000")
+	var published atomic.Int64 // the newest write acknowledged
+	stop, failures := make(chan struct{}), make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		go func() { failures <- readUntil(stop, &published) }()
+	}
+	for i := 1; i <= 60; i++ {
+		if err := writer.AuthSetCredential(testContext(t), "openai", fmt.Sprintf("sk-seq-%06d", i)); err != nil {
+			t.Fatal(err)
+		}
+		published.Store(int64(i))
+	}
+	close(stop)
+	for i := 0; i < 8; i++ {
+		if err := <-failures; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// readUntil resolves with a caching client of its own until stop, and fails on a key
+// older than the one acknowledged before the resolve began.
+func readUntil(stop chan struct{}, published *atomic.Int64) error {
+	reader := NewClient(Options{})
+	defer reader.Close()
+	for {
+		select {
+		case <-stop:
+			return nil
+		default:
+		}
+		floor := published.Load()
+		r, err := reader.AuthResolve(context.Background(), "openai", "")
+		if err != nil {
+			return err
+		}
+		var seen int64
+		if _, err := fmt.Sscanf(r.Secret, "sk-seq-%d", &seen); err != nil || seen < floor {
+			return fmt.Errorf("read %q after sk-seq-%06d was acknowledged", r.Secret, floor)
+		}
 	}
 }

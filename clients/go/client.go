@@ -82,9 +82,11 @@ func (c *Client) setUp() {
 	})
 }
 
-// Close closes the connection (the next call opens a new one).
+// Close closes the connection (the next call opens a new one) and empties the client
+// cache.
 func (c *Client) Close() error {
 	c.setUp()
+	c.cache.reset()
 	c.turn <- struct{}{}
 	defer func() { <-c.turn }()
 	c.drop()

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -74,7 +75,15 @@ func (g *generationFile) load() uint64 {
 	return value
 }
 
-func (g *generationFile) unmap() { _ = syscall.Munmap(g.data) }
+// unmap lets go of the mapping, once: by clear, or by the garbage collector when a
+// Client is dropped without Close (a mapping is no memory the collector frees itself).
+func (g *generationFile) unmap() {
+	runtime.SetFinalizer(g, nil)
+	if g.data != nil {
+		_ = syscall.Munmap(g.data)
+		g.data, g.word = nil, nil
+	}
+}
 
 func identity(st *syscall.Stat_t) [2]uint64 { return [2]uint64{uint64(st.Dev), uint64(st.Ino)} }
 
@@ -106,7 +115,9 @@ func mapGeneration(path string) *generationFile {
 		_ = syscall.Munmap(data)
 		return nil
 	}
-	return &generationFile{data: data, word: (*uint64)(unsafe.Pointer(&data[8])), identity: identity(&st)}
+	g := &generationFile{data: data, word: (*uint64)(unsafe.Pointer(&data[8])), identity: identity(&st)}
+	runtime.SetFinalizer(g, (*generationFile).unmap)
+	return g
 }
 
 // cacheState is what no generation announces, as seen before a request: the socket path
