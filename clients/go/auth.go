@@ -119,24 +119,50 @@ func seconds(value *float64) time.Time {
 // variable when set and not empty, else the daemon's store. Errors: unknown_provider,
 // not_authenticated (nothing anywhere), config_invalid, and, when the store is asked,
 // daemon_unavailable, store_unavailable, permission_denied, version_mismatch.
+//
+// Without apiKey, a repeated resolve is answered from the client cache while the
+// daemon's generation says the answer still holds (docs/protocol.md section 13); the
+// environment variable is read on every call and wins at once. NXUSKIT_CLIENT_CACHE=0
+// turns the cache off.
 func (c *Client) AuthResolve(ctx context.Context, provider, apiKey string) (Resolution, error) {
-	reg, err := c.lookup(ctx)
+	c.setUp()
+	if apiKey != "" { // an explicit key never touches the cache
+		return c.resolve(ctx, provider, apiKey, false)
+	}
+	if r, ok := c.cache.get(provider, c.getenv, time.Now()); ok {
+		return r, nil
+	}
+	caching := cacheEnabled(c.getenv)
+	if !caching {
+		c.cache.reset()
+	}
+	return c.resolve(ctx, provider, "", caching)
+}
+
+// resolve applies precedence and asks the daemon when needed; caching offers the answer
+// to the client cache (and asks the daemon for leave to reuse it).
+func (c *Client) resolve(ctx context.Context, provider, apiKey string, caching bool) (Resolution, error) {
+	sent, socket := time.Now(), c.Path() // before anything is looked at or asked
+	reg, stamp, err := c.lookupStamped(ctx)
 	if err != nil {
 		return Resolution{}, err
 	}
 	p, err := reg.get(provider)
-	switch {
-	case err != nil:
+	if err != nil {
 		return Resolution{}, err
-	case !p.RequiresAuth():
-		return Resolution{Provider: p.Name, AuthMethod: AuthMethodNone}, nil
-	case apiKey != "":
-		return Resolution{Provider: p.Name, Secret: apiKey, Source: SourceExplicit, AuthMethod: AuthMethodAPIKey}, nil
 	}
-	if value := c.fromEnv(p); value != "" {
-		return Resolution{Provider: p.Name, Secret: value, Source: SourceEnv, AuthMethod: AuthMethodAPIKey}, nil
+	state := cacheState{socket: socket, config: stamp}
+	if local, decided := c.resolveLocally(p, apiKey); decided {
+		if caching {
+			c.cache.keep(provider, p, nil, false, state, sent)
+		}
+		return local, nil
 	}
-	result, err := c.Call(ctx, methodResolve, map[string]any{"provider": p.Name})
+	params := map[string]any{"provider": p.Name}
+	if caching {
+		params["reuse"] = true // the daemon grants leave only to clients that ask
+	}
+	result, err := c.Call(ctx, methodResolve, params)
 	if err != nil {
 		return Resolution{}, err
 	}
@@ -148,7 +174,34 @@ func (c *Client) AuthResolve(ctx context.Context, provider, apiKey string) (Reso
 		AuthMethod: answer.text("auth_method"),
 		ExpiresAt:  seconds(answer.number("expires_at", false)),
 	}
+	var reuse json.RawMessage
+	answer.read("reuse", &reuse, false)
+	if answer.err == nil && caching {
+		c.cache.keep(provider, p, leave(reuse, r, sent), true, state, sent)
+	}
 	return r, answer.err
+}
+
+// resolveLocally is the answer when no daemon is needed (no credential needed, apiKey
+// given, or the environment has one); decided is false when only the store can tell.
+func (c *Client) resolveLocally(p Provider, apiKey string) (r Resolution, decided bool) {
+	switch {
+	case !p.RequiresAuth():
+		return Resolution{Provider: p.Name, AuthMethod: AuthMethodNone}, true
+	case apiKey != "":
+		return Resolution{Provider: p.Name, Secret: apiKey, Source: SourceExplicit, AuthMethod: AuthMethodAPIKey}, true
+	}
+	if value := c.fromEnv(p); value != "" {
+		return Resolution{Provider: p.Name, Secret: value, Source: SourceEnv, AuthMethod: AuthMethodAPIKey}, true
+	}
+	return Resolution{}, false
+}
+
+// cacheLook is what no generation announces, seen now (the socket path and
+// config.toml's stamp), and whether the cache is on: the client cache's re-check.
+func (c *Client) cacheLook() (cacheState, bool) {
+	path, stamp, _ := configStamp(c.getenv)
+	return cacheState{socket: c.Path(), config: stampOf(path, stamp)}, cacheEnabled(c.getenv)
 }
 
 // AuthStatus is one provider's status by the same precedence as AuthResolve (apiKey ""

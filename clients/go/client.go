@@ -53,6 +53,7 @@ type Client struct {
 	getenv   func(string) string
 	dial     func(ctx context.Context, path string, timeout time.Duration) (transport, error)
 	registry registryCache
+	cache    *reuseCache // a pointer, so that fmt never prints what it keeps
 }
 
 // NewClient returns a Client; it connects on first use.
@@ -77,12 +78,15 @@ func (c *Client) setUp() {
 		if c.dial == nil {
 			c.dial = dial
 		}
+		c.cache = &reuseCache{checkOver: c.cacheLook}
 	})
 }
 
-// Close closes the connection (the next call opens a new one).
+// Close closes the connection (the next call opens a new one) and empties the client
+// cache.
 func (c *Client) Close() error {
 	c.setUp()
+	c.cache.reset()
 	c.turn <- struct{}{}
 	defer func() { <-c.turn }()
 	c.drop()

@@ -161,31 +161,51 @@ func fileStamp(info os.FileInfo) string {
 
 // lookup is the registry to look names up in now.
 func (c *Client) lookup(ctx context.Context) (*registry, error) {
-	c.setUp()
-	path := configPath(c.getenv)
-	stamp := "absent"
+	reg, _, err := c.lookupStamped(ctx)
+	return reg, err
+}
+
+// configStamp is config.toml's path and stamp ("absent" when missing), and the error
+// when it cannot be looked at.
+func configStamp(getenv func(string) string) (path, stamp string, err error) {
+	path = configPath(getenv)
 	info, err := os.Stat(path)
-	if err == nil {
-		stamp = fileStamp(info)
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return newRegistry(builtins, path, "cannot read "+path+": "+reason(err)), nil
+	switch {
+	case err == nil:
+		return path, fileStamp(info), nil
+	case errors.Is(err, os.ErrNotExist):
+		return path, "absent", err
+	}
+	return path, "unreadable: " + reason(err), err
+}
+
+func stampOf(path, stamp string) string { return path + "\x00" + stamp }
+
+// lookupStamped is the registry to look names up in now, and the config.toml path and
+// stamp it was made from (the client cache's cacheState.config).
+func (c *Client) lookupStamped(ctx context.Context) (*registry, string, error) {
+	c.setUp()
+	path, stamp, err := configStamp(c.getenv)
+	stamped := stampOf(path, stamp)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return newRegistry(builtins, path, "cannot read "+path+": "+reason(err)), stamped, nil
 	}
 	cache := &c.registry
 	cache.mu.Lock()
 	defer cache.mu.Unlock()
 	if cache.reg != nil && cache.path == path && cache.stamp == stamp {
-		return cache.reg, nil
+		return cache.reg, stamped, nil
 	}
 	reg := newRegistry(builtins, path, "")
 	if err == nil {
 		if reg, err = c.providerList(ctx, path); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	}
 	if reg.fileError == "" { // a refused file is asked about again: a fix may be elsewhere
 		cache.reg, cache.path, cache.stamp = reg, path, stamp
 	}
-	return reg, nil
+	return reg, stamped, nil
 }
 
 func (c *Client) providerList(ctx context.Context, path string) (*registry, error) {

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Sandbox
+from tests.conftest import Daemon, Sandbox, run_cli
 from tests.integration.conftest import nxuskitd_pids
 
 GO_CLIENT = Path(__file__).resolve().parents[2] / "clients" / "go"
@@ -107,3 +107,29 @@ def test_go_and_python_clients_together_autostart_exactly_one_daemon(
     log = (sandbox.root / "state" / "nxuskit" / "nxuskitd.log").read_text()
     assert log.count("serving unix:") == 1, log
     assert "cannot start" not in log, "clients started extra daemons that lost the race"
+
+
+@pytest.mark.timeout(180)
+def test_the_go_probes_hot_loop_is_answered_from_the_client_cache(
+    sandbox: Sandbox, daemon: Daemon, tmp_path: Path
+) -> None:
+    probe = tmp_path / "probe"
+    built = subprocess.run(
+        [go_program(), "build", "-o", str(probe), "./cmd/probe"],
+        cwd=GO_CLIENT, env=go_env(), capture_output=True, text=True, timeout=170, check=False,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    assert run_cli(sandbox, "provider", "set", "openai", input="sk-hot\n").returncode == 0
+
+    def hot(count: int, **extra: str) -> dict[str, float]:
+        done = subprocess.run(
+            [str(probe), "hot", "openai", str(count)], env={**sandbox.env, **extra},
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        figures: dict[str, float] = json.loads(done.stdout)
+        return figures
+
+    cached = hot(500)
+    assert (cached["n"], cached["asked"]) == (500, 0)  # the daemon's audit trail saw none
+    assert hot(20, NXUSKIT_CLIENT_CACHE="off")["asked"] == 20
