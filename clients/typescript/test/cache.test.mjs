@@ -301,3 +301,29 @@ test("a restarted daemon: no kept answer outlives it", async () => {
     await own.close();
   }
 });
+
+test("a kept answer lasts no longer than the daemon's seconds and idle limits", async () => {
+  const own = await withDaemon("--cache-idle", "0.5", "--cache-max", "2");
+  const counter = counted(own.box.env);
+  const { client } = counter;
+  try {
+    await client.authSetCredential("openai", "sk-limits");
+    await warm(counter, "openai");
+    // Unused past `idle`: asked again. Polling would be a use, so this one waits.
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    let before = counter.asked;
+    await client.authResolve("openai");
+    assert.equal(counter.asked, before + 1);
+    await warm(counter, "openai");
+    // Used all the time, but only for `seconds` from the request that was granted it.
+    before = counter.asked;
+    const asked = await waitUntil(async () => {
+      await client.authResolve("openai");
+      return counter.asked > before;
+    }, 5000);
+    assert.ok(asked, "a kept answer outlived its seconds");
+  } finally {
+    client.close();
+    await own.close();
+  }
+});
