@@ -7,7 +7,6 @@ import { execFile } from "node:child_process";
 import {
   chmodSync,
   chownSync,
-  copyFileSync,
   mkdirSync,
   readdirSync,
   readlinkSync,
@@ -258,11 +257,11 @@ for (const spoil of ["mode", "owner", "symlink"]) {
     } else if (spoil === "owner") {
       chownSync(generation, 65534, 65534);
     } else {
-      const copy = join(own.box.root, "copy"); // the same content, through a link
-      copyFileSync(generation, copy);
-      chmodSync(copy, 0o600);
-      renameSync(generation, join(own.box.root, "moved"));
-      symlinkSync(copy, generation);
+      // A link to the daemon's very file, moved out of the private directory: its
+      // content is right, and still it is refused (O_NOFOLLOW), as any link is.
+      const moved = join(own.box.root, "moved");
+      renameSync(generation, moved);
+      symlinkSync(moved, generation);
     }
     try {
       await counter.client.authSetCredential("openai", "sk-spoiled");
