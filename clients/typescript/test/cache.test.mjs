@@ -106,12 +106,23 @@ test("repeated resolves reach the daemon once, and the file is opened at the fir
     assert.ok(counter.asked <= 2, `asked ${counter.asked}`); // a write's first answer may not be reusable
     assert.ok(counter.params.every((params) => params.reuse === true));
     assert.equal(generationDescriptors(), 1);
-    const changed = await client.authResolve("openai");
-    changed.source = "tampered"; // plain JavaScript ignores readonly: the cache keeps its own
-    assert.equal((await client.authResolve("openai")).source, "store");
+    // Another client, once the daemon holds the key: its first answer is the one kept.
+    const second = counted();
+    try {
+      const changed = await second.client.authResolve("openai");
+      changed.source = "tampered"; // plain JavaScript ignores readonly: the cache keeps a copy
+      for (let i = 0; i < 20; i++) {
+        const again = await second.client.authResolve("openai");
+        assert.equal(again.source, "store");
+        again.source = "tampered"; // and each reused answer is a copy too
+      }
+      assert.equal(second.asked, 1);
+    } finally {
+      second.client.close();
+    }
     const audit = await client.call("audit.query", { provider: "openai" });
     const resolves = audit.entries.filter((entry) => entry.method === "auth.resolve");
-    assert.equal(resolves.length, counter.asked); // the daemon saw only those that asked
+    assert.equal(resolves.length, counter.asked + 1); // only those that asked
   } finally {
     client.close();
   }
@@ -324,5 +335,21 @@ test("a kept answer lasts no longer than the daemon's seconds and idle limits", 
   } finally {
     client.close();
     await own.close();
+  }
+});
+
+test("at most 256 names are kept (each spelling is one), then the cache starts over", async () => {
+  const counter = counted();
+  const { client } = counter;
+  try {
+    await client.authSetCredential("openai", "sk-many-names");
+    await warm(counter, "openai");
+    for (let i = 1; i <= 300; i++) {
+      await client.authResolve(`openai${" ".repeat(i)}`); // the same provider, 300 spellings
+      assert.ok(client.reuse.size <= 256, `${client.reuse.size} names kept`);
+    }
+    assert.equal((await client.authResolve("openai ")).secret, "sk-many-names");
+  } finally {
+    client.close();
   }
 });
