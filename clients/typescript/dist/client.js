@@ -16,7 +16,8 @@
  *
  * Precedence, highest first: the explicit key, the provider's environment variable in
  * this process, then the daemon's store (docs/protocol.md section 7). The first two are
- * applied here, without a round trip.
+ * applied here, without a round trip. The store's answers are reused while the daemon's
+ * generation says they hold (`reuse.ts`, docs/protocol.md section 13).
  */
 Object.defineProperty(exports, "__esModule", { value: true });
 exports.Client = exports.DEFAULT_TIMEOUT = void 0;
