@@ -15,7 +15,8 @@
  *
  * Precedence, highest first: the explicit key, the provider's environment variable in
  * this process, then the daemon's store (docs/protocol.md section 7). The first two are
- * applied here, without a round trip.
+ * applied here, without a round trip. The store's answers are reused while the daemon's
+ * generation says they hold (`reuse.ts`, docs/protocol.md section 13).
  */
 import { AuthStatus, Resolution } from "./answers";
 import { type Environment } from "./paths";
