@@ -68,6 +68,10 @@ test("hot prints the figures and how many resolves asked: none when nothing chan
   assert.deepEqual(Object.keys(figures), ["n", "p50_us", "p99_us", "mean_us", "asked"]);
   assert.equal(figures.n, 200);
   assert.equal(figures.asked, 0);
+  const off = await run(process.execPath, [PROBE, "hot", "groq", "20"], {
+    env: { ...sandbox.box.env, NXUSKIT_CLIENT_CACHE: "off" },
+  });
+  assert.equal(JSON.parse(off.stdout).asked, 20);
   await probe("remove", "groq");
 });
 
