@@ -15,7 +15,8 @@
  *
  * Precedence, highest first: the explicit key, the provider's environment variable in
  * this process, then the daemon's store (docs/protocol.md section 7). The first two are
- * applied here, without a round trip.
+ * applied here, without a round trip. The store's answers are reused while the daemon's
+ * generation says they hold (`reuse.ts`, docs/protocol.md section 13).
  */
 import { AuthStatus, Resolution } from "./answers";
 import { type Environment } from "./paths";
@@ -54,6 +55,7 @@ export declare class Client {
     private connectionPath;
     private opening;
     private registryCache;
+    private readonly reuse;
     /** Throws InvalidArgument for a `timeout` that is not a positive number of seconds. */
     constructor(options?: ClientOptions);
     /** The socket this client talks to (now). */
@@ -63,7 +65,7 @@ export declare class Client {
      * answered with, or DaemonUnavailable.
      */
     call(method: string, params?: Record<string, unknown>): Promise<unknown>;
-    /** Close the connection (the next call opens a new one). */
+    /** Close the connection (the next call opens a new one) and forget reusable answers. */
     close(): void;
     private drop;
     private current;
@@ -73,10 +75,13 @@ export declare class Client {
      * (asked again when the file changes).
      */
     registry(): Promise<Registry>;
+    /** Whether `registry` is still the one config.toml (or its absence) gives: one stat. */
+    private registryCurrent;
     private fromEnv;
     /**
      * Resolve `provider`'s credential: `apiKey` when given (non-empty), else its
-     * environment variable, else the daemon's store.
+     * environment variable, else the daemon's store. A repeated resolve of the same name
+     * may be answered from memory, exactly as fresh as asking (README, "The client cache").
      *
      * Throws UnknownProvider, ConfigError, NotAuthenticated (nothing anywhere), and when
      * the store is asked DaemonUnavailable, StoreUnavailable, PermissionDenied,

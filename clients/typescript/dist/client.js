@@ -16,7 +16,8 @@
  *
  * Precedence, highest first: the explicit key, the provider's environment variable in
  * this process, then the daemon's store (docs/protocol.md section 7). The first two are
- * applied here, without a round trip.
+ * applied here, without a round trip. The store's answers are reused while the daemon's
+ * generation says they hold (`reuse.ts`, docs/protocol.md section 13).
  */
 Object.defineProperty(exports, "__esModule", { value: true });
 exports.Client = exports.DEFAULT_TIMEOUT = void 0;
@@ -31,6 +32,7 @@ const paths_1 = require("./paths");
 const protocol_1 = require("./protocol");
 const providers_1 = require("./providers");
 const registry_1 = require("./registry");
+const reuse_1 = require("./reuse");
 const secret_1 = require("./secret");
 /** Seconds to wait for an answer when neither `timeout` nor `NXUSKIT_TIMEOUT` says. */
 exports.DEFAULT_TIMEOUT = 30;
@@ -75,6 +77,7 @@ class Client {
     connectionPath = "";
     opening;
     registryCache;
+    reuse;
     /** Throws InvalidArgument for a `timeout` that is not a positive number of seconds. */
     constructor(options = {}) {
         if (options.timeout !== undefined && !(options.timeout > 0 && options.timeout < 86400)) {
@@ -86,6 +89,11 @@ class Client {
         this.env = options.env ?? process.env;
         this.startCommand = options.startCommand;
         this.connect = options.connect ?? connection_1.openConnection;
+        this.reuse = new reuse_1.ReuseCache({
+            env: this.env,
+            socketPath: () => this.path(),
+            registryCurrent: (registry) => this.registryCurrent(registry),
+        });
     }
     /** The socket this client talks to (now). */
     path() {
@@ -113,11 +121,12 @@ class Client {
             }
         }
     }
-    /** Close the connection (the next call opens a new one). */
+    /** Close the connection (the next call opens a new one) and forget reusable answers. */
     close() {
         const connection = this.connection;
         this.connection = undefined;
         connection?.close();
+        this.reuse.clear();
     }
     drop(connection) {
         if (this.connection === connection) {
@@ -187,31 +196,55 @@ class Client {
         this.registryCache = registry.configError === null ? { path, stamp, registry } : undefined;
         return registry;
     }
+    /** Whether `registry` is still the one config.toml (or its absence) gives: one stat. */
+    registryCurrent(registry) {
+        const cached = this.registryCache;
+        const path = (0, paths_1.configPath)(this.env);
+        return (cached !== undefined &&
+            cached.registry === registry &&
+            cached.path === path &&
+            cached.stamp === fileStamp(path));
+    }
     fromEnv(entry) {
         const value = entry.env === null ? undefined : this.env[entry.env];
         return value ? value : undefined;
     }
     /**
      * Resolve `provider`'s credential: `apiKey` when given (non-empty), else its
-     * environment variable, else the daemon's store.
+     * environment variable, else the daemon's store. A repeated resolve of the same name
+     * may be answered from memory, exactly as fresh as asking (README, "The client cache").
      *
      * Throws UnknownProvider, ConfigError, NotAuthenticated (nothing anywhere), and when
      * the store is asked DaemonUnavailable, StoreUnavailable, PermissionDenied,
      * VersionMismatch.
      */
     async authResolve(provider, apiKey) {
-        const entry = (await this.registry()).get(provider);
+        const explicit = typeof apiKey === "string" && apiKey !== "";
+        const kept = explicit ? undefined : this.reuse.get(provider);
+        if (kept !== undefined) {
+            return kept;
+        }
+        const registry = await this.registry();
+        const entry = registry.get(provider);
         if (!(0, registry_1.requiresAuth)(entry)) {
             return new answers_1.Resolution(entry.name, null, null, "none");
         }
-        if (typeof apiKey === "string" && apiKey !== "") {
+        if (explicit) {
             return new answers_1.Resolution(entry.name, apiKey, "explicit", "api_key");
         }
         const value = this.fromEnv(entry);
         if (value !== undefined) {
             return new answers_1.Resolution(entry.name, value, "env", "api_key");
         }
-        return answers_1.Resolution.fromWire(await this.call(protocol_1.RESOLVE, { provider: entry.name }), protocol_1.RESOLVE);
+        const params = { provider: entry.name };
+        if ((0, reuse_1.cacheEnabled)(this.env)) {
+            params.reuse = true; // the daemon grants leave only to clients that ask
+        }
+        const sent = (0, reuse_1.monotonic)();
+        const result = await this.call(protocol_1.RESOLVE, params);
+        const answer = answers_1.Resolution.fromWire(result, protocol_1.RESOLVE);
+        this.reuse.keep(provider, registry, entry, answer, (0, reuse_1.leaveFromWire)(result), sent);
+        return answer;
     }
     /**
      * `provider`'s status by the same precedence; the daemon is asked only when neither

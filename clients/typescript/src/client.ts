@@ -15,7 +15,8 @@
  *
  * Precedence, highest first: the explicit key, the provider's environment variable in
  * this process, then the daemon's store (docs/protocol.md section 7). The first two are
- * applied here, without a round trip.
+ * applied here, without a round trip. The store's answers are reused while the daemon's
+ * generation says they hold (`reuse.ts`, docs/protocol.md section 13).
  */
 
 import { statSync } from "node:fs";
@@ -37,6 +38,7 @@ import {
 } from "./protocol";
 import { BUILTIN } from "./providers";
 import { Registry, registryFromWire, requiresAuth, type ProviderEntry } from "./registry";
+import { cacheEnabled, leaveFromWire, monotonic, ReuseCache } from "./reuse";
 import { checkSecret } from "./secret";
 import type { Transport } from "./transport";
 
@@ -107,6 +109,7 @@ export class Client {
   private connectionPath = "";
   private opening: Promise<Transport> | undefined;
   private registryCache: { path: string; stamp: string | null; registry: Registry } | undefined;
+  private readonly reuse: ReuseCache;
 
   /** Throws InvalidArgument for a `timeout` that is not a positive number of seconds. */
   constructor(options: ClientOptions = {}) {
@@ -119,6 +122,11 @@ export class Client {
     this.env = options.env ?? process.env;
     this.startCommand = options.startCommand;
     this.connect = options.connect ?? openConnection;
+    this.reuse = new ReuseCache({
+      env: this.env,
+      socketPath: () => this.path(),
+      registryCurrent: (registry) => this.registryCurrent(registry),
+    });
   }
 
   /** The socket this client talks to (now). */
@@ -150,11 +158,12 @@ export class Client {
     }
   }
 
-  /** Close the connection (the next call opens a new one). */
+  /** Close the connection (the next call opens a new one) and forget reusable answers. */
   close(): void {
     const connection = this.connection;
     this.connection = undefined;
     connection?.close();
+    this.reuse.clear();
   }
 
   private drop(connection: Transport): void {
@@ -231,6 +240,18 @@ export class Client {
     return registry;
   }
 
+  /** Whether `registry` is still the one config.toml (or its absence) gives: one stat. */
+  private registryCurrent(registry: Registry): boolean {
+    const cached = this.registryCache;
+    const path = configPath(this.env);
+    return (
+      cached !== undefined &&
+      cached.registry === registry &&
+      cached.path === path &&
+      cached.stamp === fileStamp(path)
+    );
+  }
+
   private fromEnv(entry: ProviderEntry): string | undefined {
     const value = entry.env === null ? undefined : this.env[entry.env];
     return value ? value : undefined;
@@ -238,25 +259,40 @@ export class Client {
 
   /**
    * Resolve `provider`'s credential: `apiKey` when given (non-empty), else its
-   * environment variable, else the daemon's store.
+   * environment variable, else the daemon's store. A repeated resolve of the same name
+   * may be answered from memory, exactly as fresh as asking (README, "The client cache").
    *
    * Throws UnknownProvider, ConfigError, NotAuthenticated (nothing anywhere), and when
    * the store is asked DaemonUnavailable, StoreUnavailable, PermissionDenied,
    * VersionMismatch.
    */
   async authResolve(provider: string, apiKey?: string | null): Promise<Resolution> {
-    const entry = (await this.registry()).get(provider);
+    const explicit = typeof apiKey === "string" && apiKey !== "";
+    const kept = explicit ? undefined : this.reuse.get(provider);
+    if (kept !== undefined) {
+      return kept;
+    }
+    const registry = await this.registry();
+    const entry = registry.get(provider);
     if (!requiresAuth(entry)) {
       return new Resolution(entry.name, null, null, "none");
     }
-    if (typeof apiKey === "string" && apiKey !== "") {
+    if (explicit) {
       return new Resolution(entry.name, apiKey, "explicit", "api_key");
     }
     const value = this.fromEnv(entry);
     if (value !== undefined) {
       return new Resolution(entry.name, value, "env", "api_key");
     }
-    return Resolution.fromWire(await this.call(RESOLVE, { provider: entry.name }), RESOLVE);
+    const params: Record<string, unknown> = { provider: entry.name };
+    if (cacheEnabled(this.env)) {
+      params.reuse = true; // the daemon grants leave only to clients that ask
+    }
+    const sent = monotonic();
+    const result = await this.call(RESOLVE, params);
+    const answer = Resolution.fromWire(result, RESOLVE);
+    this.reuse.keep(provider, registry, entry, answer, leaveFromWire(result), sent);
+    return answer;
   }
 
   /**

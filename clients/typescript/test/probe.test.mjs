@@ -61,6 +61,20 @@ test("bench prints n and the percentiles", async () => {
   await probe("remove", "groq");
 });
 
+test("hot prints the figures and how many resolves asked: none when nothing changed", async () => {
+  await probe("set", "groq", "sk-hot");
+  const { stdout } = await probe("hot", "groq", "200");
+  const figures = JSON.parse(stdout);
+  assert.deepEqual(Object.keys(figures), ["n", "p50_us", "p99_us", "mean_us", "asked"]);
+  assert.equal(figures.n, 200);
+  assert.equal(figures.asked, 0);
+  const off = await run(process.execPath, [PROBE, "hot", "groq", "20"], {
+    env: { ...sandbox.box.env, NXUSKIT_CLIENT_CACHE: "off" },
+  });
+  assert.equal(JSON.parse(off.stdout).asked, 20);
+  await probe("remove", "groq");
+});
+
 test("a key set here resolves in Python, and one set in Python resolves here", async () => {
   await probe("set", "claude", "sk-ant-from-node");
   const seen = await python(

@@ -126,7 +126,8 @@ test("hello first, exactly as the contract writes it", async () => {
     await c.authResolve("groq");
     assert.deepEqual(fake.received, [
       '{"jsonrpc":"2.0","id":1,"method":"daemon.hello","params":{"protocol":1}}',
-      '{"jsonrpc":"2.0","id":2,"method":"auth.resolve","params":{"provider":"groq"}}',
+      // "reuse": true asks for leave to cache the answer (docs/protocol.md section 13)
+      '{"jsonrpc":"2.0","id":2,"method":"auth.resolve","params":{"provider":"groq","reuse":true}}',
     ]);
   } finally {
     c.close();
